@@ -1,0 +1,15 @@
+from django.db import models
+
+
+class Role(models.TextChoices):
+    INVESTOR = "investor", "Investor"
+    ADMIN = "admin", "Admin"
+    SUPER_ADMIN = "super_admin", "Super admin"
+    VERIFIER = "verifier", "Verifier"
+    SALES = "sales", "Sales"
+    TEAM_LEAD = "team_lead", "Team lead"
+    DEALER = "dealer", "Dealer"
+
+
+# Roles that must pass TOTP as a second factor (API sign-in and the Django admin).
+STAFF_ROLES = frozenset(role for role in Role.values if role != Role.INVESTOR)

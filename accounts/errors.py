@@ -1,0 +1,42 @@
+from core.errors import DomainError, PermissionDenied
+
+
+class OtpInvalid(DomainError):
+    status_code = 400
+    code = "otp_invalid"
+    default_detail = "The code is not correct."
+
+
+class OtpExpired(DomainError):
+    status_code = 400
+    code = "otp_expired"
+    default_detail = "The code has expired. Request a new one."
+
+
+class OtpLocked(DomainError):
+    status_code = 403
+    code = "otp_locked"
+    default_detail = "Too many wrong codes. Request a new code."
+
+
+class TotpRequired(DomainError):
+    status_code = 401
+    code = "totp_required"
+    default_detail = "Staff accounts must also give the code from their authenticator app (totp)."
+
+
+class TotpInvalid(DomainError):
+    status_code = 400
+    code = "totp_invalid"
+    default_detail = "The authenticator code is not correct."
+
+
+class AccountDisabled(PermissionDenied):
+    code = "account_disabled"
+    default_detail = "This account is disabled."
+
+
+class SmsFailed(DomainError):
+    status_code = 503
+    code = "sms_unavailable"
+    default_detail = "The code could not be sent. Try again shortly."

@@ -1,0 +1,73 @@
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.db import models
+from django.utils import timezone
+
+from accounts.enums import STAFF_ROLES, Role
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def create_user(self, phone: str, password: str | None = None, **fields):
+        from accounts.phone import normalize_phone
+
+        user = self.model(phone=normalize_phone(phone), **fields)
+        if password:
+            user.set_password(password)
+        else:
+            user.set_unusable_password()
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, phone: str, password: str | None = None, **fields):
+        fields.update(role=Role.SUPER_ADMIN, is_staff=True, is_superuser=True)
+        return self.create_user(phone, password, **fields)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """One user per phone number (E.164). Investors sign in by SMS OTP; staff add TOTP."""
+
+    phone = models.CharField(max_length=16, unique=True)
+    email = models.EmailField(blank=True)
+    name = models.CharField(max_length=150, blank=True)
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.INVESTOR)
+    is_active = models.BooleanField(default=True)
+    is_staff = models.BooleanField(default=False, help_text="May log in to the Django admin.")
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "phone"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        ordering = ("id",)
+        indexes = [models.Index(fields=("role", "date_joined"))]
+
+    def __str__(self) -> str:
+        return self.name or self.phone
+
+    @property
+    def is_staff_role(self) -> bool:
+        return self.role in STAFF_ROLES
+
+
+class OtpChallenge(models.Model):
+    """One sign-in code sent to a phone. The code itself is never stored, only its HMAC."""
+
+    phone = models.CharField(max_length=16)
+    code_hash = models.CharField(max_length=64)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    consumed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=("phone", "created_at")),
+            models.Index(fields=("ip", "created_at")),
+        ]
+
+    def __str__(self) -> str:
+        return f"OTP for {self.phone} at {self.created_at:%Y-%m-%d %H:%M:%S}"

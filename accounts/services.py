@@ -1,0 +1,205 @@
+"""Sign-in by SMS OTP (plus TOTP for staff), tokens, profile and staff creation."""
+
+import base64
+import hashlib
+import hmac
+import logging
+import math
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from accounts.enums import STAFF_ROLES, Role
+from accounts.errors import AccountDisabled, OtpExpired, OtpInvalid, OtpLocked, SmsFailed, TotpInvalid, TotpRequired
+from accounts.models import OtpChallenge, User
+from accounts.phone import normalize_phone
+from core.audit import audit_record
+from core.errors import RateLimited
+from integrations.errors import IntegrationError
+from integrations.registry import get_adapter
+
+logger = logging.getLogger(__name__)
+
+
+def _hash_code(phone: str, code: str) -> str:
+    return hmac.new(settings.SECRET_KEY.encode(), f"{phone}:{code}".encode(), hashlib.sha256).hexdigest()
+
+
+def _lock_phone(phone: str) -> None:
+    """Serialise sign-in work for one phone across processes (PostgreSQL advisory lock,
+    released at commit). SQLite's IMMEDIATE transactions already serialise writers."""
+    if connection.vendor == "postgresql":
+        key = int.from_bytes(hashlib.sha256(phone.encode()).digest()[:8], "big", signed=True)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+
+
+@dataclass(frozen=True)
+class OtpSent:
+    expires_in: int
+    resend_in: int
+
+
+def otp_request(*, phone: str, ip: str | None) -> OtpSent:
+    """Send a new 6-digit code. Limits: one per `OTP_RESEND_SECONDS`, at most
+    `OTP_MAX_SENDS_PER_PHONE_PER_HOUR` per phone and `OTP_MAX_SENDS_PER_IP_PER_HOUR` per IP."""
+    phone = normalize_phone(phone)
+    now = timezone.now()
+    hour_ago = now - timedelta(hours=1)
+    code = f"{secrets.randbelow(10**settings.OTP_LENGTH):0{settings.OTP_LENGTH}d}"
+    with transaction.atomic():
+        _lock_phone(phone)
+        recent = OtpChallenge.objects.filter(phone=phone, created_at__gte=hour_ago)
+        last = recent.order_by("-created_at").first()
+        if last and (wait := settings.OTP_RESEND_SECONDS - (now - last.created_at).total_seconds()) > 0:
+            raise RateLimited(f"Wait {math.ceil(wait)} s before asking for another code.", retry_after=math.ceil(wait))
+        if recent.count() >= settings.OTP_MAX_SENDS_PER_PHONE_PER_HOUR:
+            raise RateLimited("Too many codes sent to this number. Try again in an hour.", retry_after=3600)
+        if ip and OtpChallenge.objects.filter(ip=ip, created_at__gte=hour_ago).count() >= (
+            settings.OTP_MAX_SENDS_PER_IP_PER_HOUR
+        ):
+            raise RateLimited("Too many codes requested from this address. Try again later.", retry_after=3600)
+        # A new code replaces any earlier one still open.
+        OtpChallenge.objects.filter(phone=phone, consumed_at__isnull=True).update(consumed_at=now)
+        OtpChallenge.objects.create(
+            phone=phone,
+            code_hash=_hash_code(phone, code),
+            ip=ip,
+            created_at=now,
+            expires_at=now + timedelta(seconds=settings.OTP_TTL_SECONDS),
+        )
+    # The outside call happens after commit, never inside the transaction.
+    try:
+        get_adapter("sms").send(to=phone, body=f"{code} is your Tranche sign-in code. It expires in 5 minutes.")
+    except IntegrationError as exc:
+        raise SmsFailed() from exc
+    return OtpSent(expires_in=settings.OTP_TTL_SECONDS, resend_in=settings.OTP_RESEND_SECONDS)
+
+
+@dataclass(frozen=True)
+class SignIn:
+    user: User
+    access: str
+    refresh: str
+    is_new: bool
+
+
+def otp_verify(*, phone: str, otp: str, totp: str | None = None, ip: str | None = None) -> SignIn:
+    """Check the code (constant-time); on success consume it, create the user on first
+    sign-in and issue tokens. Staff must also pass TOTP. A wrong code or TOTP counts as one
+    of the `OTP_MAX_ATTEMPTS` tries; the try is recorded even though an error is raised."""
+    phone = normalize_phone(phone)
+    now = timezone.now()
+    failure: Exception | None = None
+    with transaction.atomic():
+        _lock_phone(phone)
+        challenge = (
+            OtpChallenge.objects.select_for_update()
+            .filter(phone=phone, consumed_at__isnull=True)
+            .order_by("-created_at")
+            .first()
+        )
+        if challenge is None:
+            raise OtpInvalid(attr="otp")
+        if challenge.attempts >= settings.OTP_MAX_ATTEMPTS:
+            raise OtpLocked(attr="otp")
+        if challenge.expires_at <= now:
+            raise OtpExpired(attr="otp")
+
+        user = User.objects.filter(phone=phone).first()
+        if not hmac.compare_digest(challenge.code_hash, _hash_code(phone, str(otp or ""))):
+            failure = OtpInvalid(attr="otp")
+        elif user is not None and user.role in STAFF_ROLES:
+            if not totp:
+                failure = TotpRequired(attr="totp")
+            elif not _totp_matches(user, totp):
+                failure = TotpInvalid(attr="totp")
+
+        if failure is not None:
+            challenge.attempts += 1
+            challenge.save(update_fields=["attempts"])
+            if challenge.attempts >= settings.OTP_MAX_ATTEMPTS:
+                failure = OtpLocked(attr="otp")
+        else:
+            challenge.consumed_at = now
+            challenge.save(update_fields=["consumed_at"])
+            is_new = user is None
+            if is_new:
+                user = User.objects.create_user(phone)
+            if not user.is_active:
+                raise AccountDisabled()
+            User.objects.filter(pk=user.pk).update(last_login=now)
+            audit_record(action="auth.sign_in", actor=user, target=user, data={"is_new": is_new})
+    if failure is not None:
+        raise failure  # after commit, so the counted try is kept
+    refresh = token_for_user(user)
+    return SignIn(user=user, access=str(refresh.access_token), refresh=str(refresh), is_new=is_new)
+
+
+def _totp_matches(user: User, token: str) -> bool:
+    devices = TOTPDevice.objects.devices_for_user(user, confirmed=True)
+    return any(device.verify_token(token) for device in devices)
+
+
+def token_for_user(user: User) -> RefreshToken:
+    refresh = RefreshToken.for_user(user)
+    refresh["role"] = user.role
+    return refresh
+
+
+def token_logout(*, refresh: str) -> None:
+    """Blacklist a refresh token (and so every access token minted from it stops being
+    renewable). Raises simplejwt's TokenError for an invalid token."""
+    RefreshToken(refresh).blacklist()
+
+
+def user_update_profile(*, user: User, name: str | None = None, email: str | None = None) -> User:
+    fields = []
+    if name is not None:
+        user.name = name
+        fields.append("name")
+    if email is not None:
+        user.email = email
+        fields.append("email")
+    if fields:
+        user.save(update_fields=fields)
+    return user
+
+
+@dataclass(frozen=True)
+class StaffCreated:
+    user: User
+    totp_secret: str
+    totp_uri: str
+    password: str
+
+
+def staff_create(*, phone: str, role: str, name: str = "", password: str | None = None,
+                 totp_key: str | None = None) -> StaffCreated:
+    """Create (or promote) a staff user with a confirmed TOTP device. Admins and super admins
+    get full Django-admin rights; other staff roles get admin access with no model rights
+    until their groups are configured. `totp_key` (hex) is for demo data only; normally a
+    random key is generated."""
+    if role not in STAFF_ROLES:
+        raise ValueError(f"{role!r} is not a staff role; choose from {', '.join(sorted(STAFF_ROLES))}.")
+    password = password or secrets.token_urlsafe(12)
+    with transaction.atomic():
+        user, _created = User.objects.get_or_create(phone=normalize_phone(phone))
+        user.role = role
+        user.name = name or user.name
+        user.is_staff = True
+        user.is_superuser = role in {Role.ADMIN, Role.SUPER_ADMIN}
+        user.set_password(password)
+        user.save()
+        TOTPDevice.objects.filter(user=user).delete()
+        device_fields = {"key": totp_key} if totp_key else {}
+        device = TOTPDevice.objects.create(user=user, name="default", confirmed=True, **device_fields)
+        audit_record(action="accounts.staff_created", target=user, data={"role": role})
+    secret = base64.b32encode(device.bin_key).decode().rstrip("=")
+    return StaffCreated(user=user, totp_secret=secret, totp_uri=device.config_url, password=password)

@@ -1,0 +1,27 @@
+from django.contrib import admin
+from django.urls import include, path, re_path
+from django_otp.admin import OTPAdminSite
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from core.api import ApiNotFoundView, HealthzView, ReadyzView
+
+# Staff must present a TOTP code to log in to the Django admin.
+admin.site.__class__ = OTPAdminSite
+admin.site.site_header = "Tranche administration"
+admin.site.site_title = "Tranche"
+
+api_v1 = [
+    path("", include("accounts.urls")),
+]
+
+urlpatterns = [
+    path("healthz", HealthzView.as_view(), name="healthz"),
+    path("readyz", ReadyzView.as_view(), name="readyz"),
+    path("admin/", admin.site.urls),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    path("api/v1/", include(api_v1)),
+    # Anything else under /api/ is a 404 in the API's error shape, not Django's HTML page.
+    re_path(r"^api/", ApiNotFoundView.as_view()),
+]

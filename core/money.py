@@ -1,0 +1,82 @@
+"""Money: Decimal with two places, quantized ROUND_HALF_UP at the last step only.
+
+Floats are refused outright: a float on a money path is a bug, so `to_money(0.1)` raises
+rather than quietly carrying 0.1000000000000000055511151231257827.
+"""
+
+from collections.abc import Sequence
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
+
+from django.db import models
+
+PAISA = Decimal("0.01")
+ZERO = Decimal("0.00")
+MAX_DIGITS = 18
+DECIMAL_PLACES = 2
+MAX_AMOUNT = Decimal("9999999999999999.99")  # what NUMERIC(18,2) can hold
+
+
+def to_money(value: Decimal | int | str) -> Decimal:
+    """Quantize to paise, half up. Accepts Decimal, int or a numeric string, never a float."""
+    if isinstance(value, float):
+        raise TypeError("Money must not be a float; pass a Decimal or a string.")
+    if isinstance(value, bool):
+        raise TypeError("Money must not be a bool.")
+    try:
+        amount = value if isinstance(value, Decimal) else Decimal(value)
+    except InvalidOperation as exc:
+        raise ValueError(f"Not a number: {value!r}") from exc
+    if not amount.is_finite():
+        raise ValueError(f"Not a finite amount: {value!r}")
+    return amount.quantize(PAISA, rounding=ROUND_HALF_UP)
+
+
+def allocate(total: Decimal, weights: Sequence[Decimal | int]) -> list[Decimal]:
+    """Split `total` into parts proportional to `weights` that add up to `total` exactly.
+
+    Largest-remainder method in paise: each part gets the floor of its exact share, and the
+    paise left over go one each to the parts with the largest remainders (ties to the
+    earlier part, so the result is deterministic). No part differs from its exact share by
+    a paisa or more. Works for negative totals too (the sign is carried through).
+    """
+    total = to_money(total)
+    if not weights:
+        raise ValueError("allocate needs at least one weight.")
+    weights = [Decimal(w) for w in weights]
+    if any(w < 0 for w in weights):
+        raise ValueError("Weights must not be negative.")
+    weight_sum = sum(weights)
+    if weight_sum == 0:
+        raise ValueError("Weights must not all be zero.")
+
+    sign = -1 if total < 0 else 1
+    total_paise = int(abs(total) / PAISA)
+    exact = [Decimal(total_paise) * w / weight_sum for w in weights]
+    floors = [int(share.to_integral_value(rounding=ROUND_DOWN)) for share in exact]
+    leftover = total_paise - sum(floors)
+    by_remainder = sorted(range(len(weights)), key=lambda i: (-(exact[i] - floors[i]), i))
+    for index in by_remainder[:leftover]:
+        floors[index] += 1
+    return [sign * Decimal(paise) * PAISA for paise in floors]
+
+
+class MoneyField(models.DecimalField):
+    """NUMERIC(18,2). Values are quantized in Python before they reach the database."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("max_digits", MAX_DIGITS)
+        kwargs.setdefault("decimal_places", DECIMAL_PLACES)
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self):
+        name, path, args, kwargs = super().deconstruct()
+        if kwargs.get("max_digits") == MAX_DIGITS:
+            del kwargs["max_digits"]
+        if kwargs.get("decimal_places") == DECIMAL_PLACES:
+            del kwargs["decimal_places"]
+        return name, path, args, kwargs
+
+    def get_db_prep_save(self, value, connection):
+        if value is not None and not hasattr(value, "resolve_expression"):
+            value = to_money(value)
+        return super().get_db_prep_save(value, connection)

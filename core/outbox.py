@@ -1,0 +1,163 @@
+"""Transactional outbox: work that must not be lost, written with the change that causes it.
+
+`outbox_publish(topic, payload)` is called inside the service's transaction and writes one
+`OutboxMessage` per handler registered for the topic (so one slow or failing handler never
+holds up another). Nothing is sent until that transaction commits; a rollback leaves no
+message at all.
+
+Delivery: `outbox_drain()` claims due messages with `SELECT … FOR UPDATE SKIP LOCKED` and
+runs each handler inside the same transaction that marks the message processed, so a
+handler's database effects and the "done" mark commit together: a message is handled once
+even when several drainers run at once. Handlers must still be idempotent (a handler that
+calls an outside service does so after commit, keyed by the message id). A failing
+handler is retried with backoff and parked as `failed` after `MAX_ATTEMPTS`.
+
+Who drains: a Celery beat job every few seconds, plus a drain task enqueued right after
+each commit. With Celery eager (no Redis: the embedded default and the tests) the drain
+runs in-process right after the commit, so every flow completes without a worker.
+"""
+
+import logging
+from collections.abc import Callable
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models, transaction
+from django.utils import timezone
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8
+Handler = Callable[[dict], None]
+_handlers: dict[str, dict[str, Handler]] = {}
+
+
+class OutboxMessage(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        PROCESSED = "processed"
+        FAILED = "failed"
+
+    topic = models.CharField(max_length=64)
+    handler = models.CharField(max_length=128)
+    payload = models.JSONField(encoder=DjangoJSONEncoder)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    available_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(auto_now_add=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        app_label = "core"
+        indexes = [
+            models.Index(
+                fields=("available_at", "id"),
+                name="outbox_pending_idx",
+                condition=models.Q(status="pending"),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.topic} → {self.handler} ({self.status})"
+
+
+def outbox_handler(topic: str):
+    """Register a handler for a topic. Handlers live in `<app>/handlers.py`, take the
+    payload dict and must be idempotent."""
+
+    def register(function: Handler) -> Handler:
+        name = f"{function.__module__}.{function.__qualname__}"
+        _handlers.setdefault(topic, {})[name] = function
+        return function
+
+    return register
+
+
+def registered_handlers(topic: str) -> dict[str, Handler]:
+    return dict(_handlers.get(topic, {}))
+
+
+def outbox_publish(*, topic: str, payload: dict) -> list[OutboxMessage]:
+    """Write the topic's messages in the caller's transaction (required)."""
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
+        raise RuntimeError("outbox_publish must run inside transaction.atomic().")
+    messages = OutboxMessage.objects.bulk_create(
+        [OutboxMessage(topic=topic, handler=name, payload=payload) for name in _handlers.get(topic, {})]
+    )
+    if messages:
+        transaction.on_commit(_after_commit)
+    return messages
+
+
+def _after_commit() -> None:
+    from core.tasks import outbox_drain_task
+
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        outbox_drain()
+    else:
+        try:
+            outbox_drain_task.delay()
+        except Exception:  # the beat job drains it anyway
+            logger.warning("could not enqueue outbox drain; beat will pick the message up", exc_info=True)
+
+
+def _resolve(message: OutboxMessage) -> Handler | None:
+    return _handlers.get(message.topic, {}).get(message.handler)
+
+
+def outbox_drain(*, batch_size: int = 100, now=None) -> int:
+    """Deliver due messages; returns how many were processed. Safe to run concurrently."""
+    processed = 0
+    while True:
+        handled_in_batch = 0
+        ids = list(
+            OutboxMessage.objects.filter(status=OutboxMessage.Status.PENDING, available_at__lte=now or timezone.now())
+            .order_by("available_at", "id")
+            .values_list("id", flat=True)[:batch_size]
+        )
+        if not ids:
+            return processed
+        for message_id in ids:
+            outcome = _deliver_one(message_id)
+            if outcome is not None:
+                handled_in_batch += 1
+                processed += int(outcome)
+        if handled_in_batch == 0:
+            return processed  # everything left is claimed by another drainer
+
+
+def _deliver_one(message_id: int) -> bool | None:
+    """Deliver one message. True: handled; False: failed this time; None: someone else has it."""
+    with transaction.atomic():
+        message = (
+            OutboxMessage.objects.select_for_update(skip_locked=True)
+            .filter(pk=message_id, status=OutboxMessage.Status.PENDING)
+            .first()
+        )
+        if message is None:
+            return None
+        handler = _resolve(message)
+        try:
+            if handler is None:
+                raise LookupError(f"No handler {message.handler!r} is registered for {message.topic!r}.")
+            with transaction.atomic():  # a savepoint: a failing handler leaves no half-write
+                handler(message.payload)
+        except Exception as exc:
+            message.attempts += 1
+            message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+            if message.attempts >= MAX_ATTEMPTS:
+                message.status = OutboxMessage.Status.FAILED
+                logger.error("outbox message %s parked after %s attempts", message.pk, message.attempts)
+            else:
+                message.available_at = timezone.now() + timedelta(seconds=2**message.attempts)
+                logger.warning("outbox message %s failed (attempt %s)", message.pk, message.attempts, exc_info=True)
+            message.save(update_fields=["attempts", "last_error", "status", "available_at"])
+            return False
+        message.status = OutboxMessage.Status.PROCESSED
+        message.processed_at = timezone.now()
+        message.attempts += 1
+        message.save(update_fields=["status", "processed_at", "attempts"])
+        return True

@@ -1,0 +1,19 @@
+"""Which implementation serves each outside service, by setting. Later apps add theirs."""
+
+from django.conf import settings
+from django.utils.module_loading import import_string
+
+ADAPTERS: dict[str, tuple[str, dict[str, str]]] = {
+    # service: (setting name, {provider: import path})
+    "sms": ("SMS_PROVIDER", {"console": "integrations.sms.ConsoleSms", "textlocal": "integrations.sms.TextlocalSms"}),
+}
+
+
+def get_adapter(service: str):
+    setting, providers = ADAPTERS[service]
+    provider = getattr(settings, setting)
+    try:
+        path = providers[provider]
+    except KeyError:
+        raise LookupError(f"{setting}={provider!r} is not one of {', '.join(providers)}") from None
+    return import_string(path)()

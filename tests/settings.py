@@ -1,0 +1,44 @@
+"""Settings for the test run: the real settings module, with what a test run needs set.
+
+PostgreSQL is used when DATABASE_URL is set or a server answers at 127.0.0.1:5432, Redis
+when REDIS_URL is set or a server answers at 127.0.0.1:6379 (each xdist worker gets its
+own Redis database). Under CI=true a missing PostgreSQL is an error, never a fallback.
+"""
+
+import os
+import socket
+
+
+def _answers(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production-0123456789")
+os.environ.setdefault("DEBUG", "0")
+os.environ.setdefault("CELERY_EAGER", "1")
+os.environ.setdefault("LOG_LEVEL", "WARNING")
+os.environ.setdefault("SECURE_COOKIES", "0")
+os.environ.setdefault("DATABASE_POOL_MAX", "40")  # race tests run dozens of threads
+
+if "DATABASE_URL" not in os.environ and _answers("127.0.0.1", 5432):
+    os.environ["DATABASE_URL"] = "postgres://postgres@127.0.0.1:5432/tranche"
+if os.environ.get("CI", "").lower() == "true" and not os.environ.get("DATABASE_URL", "").startswith("postgres"):
+    raise RuntimeError("CI=true but no PostgreSQL: tests must run on PostgreSQL in CI.")
+
+_worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+_worker_number = int(_worker[2:]) if _worker[2:].isdigit() else 0
+if "REDIS_URL" not in os.environ and _answers("127.0.0.1", 6379):
+    os.environ["REDIS_URL"] = "redis://127.0.0.1:6379/1"
+if os.environ.get("REDIS_URL"):
+    # One Redis database per xdist worker, so clearing the cache never touches another's.
+    base, _, _db = os.environ["REDIS_URL"].rpartition("/")
+    os.environ["REDIS_URL"] = f"{base}/{1 + _worker_number}"
+
+from config.settings import *  # noqa: E402,F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+MEDIA_ROOT = BASE_DIR / "var" / "test-media" / _worker  # noqa: F405

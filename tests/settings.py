@@ -33,10 +33,10 @@ _worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
 _worker_number = int(_worker[2:]) if _worker[2:].isdigit() else 0
 if "REDIS_URL" not in os.environ and _answers("127.0.0.1", 6379):
     os.environ["REDIS_URL"] = "redis://127.0.0.1:6379/1"
-if os.environ.get("REDIS_URL"):
+if os.environ.get("REDIS_URL") and _worker_number:
     # One Redis database per xdist worker, so clearing the cache never touches another's.
-    base, _, _db = os.environ["REDIS_URL"].rpartition("/")
-    os.environ["REDIS_URL"] = f"{base}/{1 + _worker_number}"
+    base, _, database = os.environ["REDIS_URL"].rpartition("/")
+    os.environ["REDIS_URL"] = f"{base}/{int(database or 0) + _worker_number}"
 
 from config.settings import *  # noqa: E402,F403
 

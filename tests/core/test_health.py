@@ -1,3 +1,8 @@
+import shutil
+import socket
+import subprocess
+import time
+
 import pytest
 from django.core.cache import caches
 from django.test import override_settings
@@ -14,24 +19,51 @@ def test_readyz_all_up(api_client):
     assert response.status_code == 200, response.json()
 
 
-DEAD_REDIS = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
-@override_settings(
-    CACHES={"default": {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": DEAD_REDIS,
-                        "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.5, "SOCKET_TIMEOUT": 0.5}}},
-    CELERY_TASK_ALWAYS_EAGER=False,
-    CELERY_BROKER_URL=DEAD_REDIS,
-)
-def test_readyz_reports_a_stopped_redis(api_client):
+@pytest.fixture
+def own_redis():
+    """A Redis server of the test's own, so it can be stopped without harming anyone else."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.skip("redis-server is not installed")
+    port = _free_port()
+    process = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+    )
+    for _ in range(50):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
+            break
+        except OSError:
+            time.sleep(0.05)
+    yield process, f"redis://127.0.0.1:{port}/0"
+    process.kill()
+    process.wait()
+
+
+def test_readyz_reports_a_redis_that_stops(api_client, own_redis):
     from config.celery import app
 
-    app.conf.broker_url = DEAD_REDIS
-    try:
-        response = api_client.get("/readyz")
-    finally:
-        app.conf.broker_url = None
-        caches["default"].close()
+    process, url = own_redis
+    redis_cache = {"default": {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": url,
+                               "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.5, "SOCKET_TIMEOUT": 0.5}}}
+    with override_settings(CACHES=redis_cache, CELERY_TASK_ALWAYS_EAGER=False, CELERY_BROKER_URL=url):
+        app.conf.broker_url = url
+        try:
+            assert api_client.get("/readyz").status_code == 200
+            process.terminate()
+            process.wait()
+            caches["default"].close()
+            response = api_client.get("/readyz")
+        finally:
+            app.conf.broker_url = None
+            caches["default"].close()
     assert response.status_code == 503
-    assert set(response.json()["down"]) == {"cache", "broker"}
     assert response.json()["status"] == "unavailable"
+    assert set(response.json()["down"]) == {"cache", "broker"}

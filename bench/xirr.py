@@ -1,0 +1,152 @@
+"""Benchmark: XIRR over a batch of realistic series, and one 24-flow call.
+
+    .venv/bin/python bench/xirr.py [--series 10000] [--seed 20240601] [--repeat 7]
+
+Builds series the way the platform holds them: Python lists of (date, Decimal) pairs, one
+investment then 3-24 monthly repayments, priced to yields between -20% and +40% (fixed
+seed). Times, on the same batch in one run: ``irr.xirr_many`` (counting the packing of the
+Python lists into arrays), a loop of ``irr.xirr``, a loop of ``pyxirr.xirr`` and a plain
+scipy loop (numpy arrays per series, ``scipy.optimize.newton``); then the same batch with
+float amounts. Prints series per second (median of the repeats), the ratio to the pyxirr
+loop, each method's largest difference from pyxirr, and how ``xirr_many``'s time splits
+between reading the Python objects and solving. Then times one 24-flow ``xirr`` call
+(median of many, microseconds). Results and their reading: docs/benchmarks-irr.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import platform
+import random
+import statistics
+import sys
+import time
+from decimal import Decimal
+from pathlib import Path
+
+import numpy as np
+import pyxirr
+from scipy import optimize
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from irr import add_months, xirr, xirr_many
+from irr.xirr import _pack, _solve_plain_series
+
+PAISA = Decimal("0.01")
+
+
+def build_series(count: int, seed: int) -> list[list[tuple[dt.date, Decimal]]]:
+    """One investment, then 3-24 monthly repayments of uneven size, priced to a yield
+    drawn from -20% to +40% (the investment is their present value, in paise)."""
+    rng = random.Random(seed)
+    batch = []
+    for _ in range(count):
+        start = dt.date(2020, 1, 1) + dt.timedelta(days=rng.randrange(2000))
+        repayments = rng.randint(3, 24)
+        target = rng.uniform(-0.2, 0.4)
+        flows = []
+        for month in range(1, repayments + 1):
+            amount = Decimal(rng.randint(50_000, 5_000_000)) * PAISA
+            flows.append((add_months(start, month), amount))
+        present_value = sum(
+            float(amount) * (1 + target) ** (-(date - start).days / 365) for date, amount in flows
+        )
+        batch.append([(start, -Decimal(present_value).quantize(PAISA)), *flows])
+    return batch
+
+
+def scipy_xirr(flows) -> float:
+    """What one would write with scipy alone: arrays per series, then Newton on the NPV."""
+    first = min(date for date, _ in flows)
+    years = np.array([(date - first).days / 365 for date, _ in flows])
+    amounts = np.array([float(amount) for _, amount in flows])
+
+    def value(rate):
+        return np.sum(amounts * (1 + rate) ** -years)
+
+    def slope(rate):
+        return np.sum(-years * amounts * (1 + rate) ** (-years - 1))
+
+    return optimize.newton(value, 0.1, fprime=slope, tol=1e-12, maxiter=100)
+
+
+def timed(function, repeat: int) -> tuple[float, object]:
+    """Median wall time over ``repeat`` runs, and the last result."""
+    times, result = [], None
+    for _ in range(repeat):
+        began = time.perf_counter()
+        result = function()
+        times.append(time.perf_counter() - began)
+    return statistics.median(times), result
+
+
+def compare(batch, repeat: int, label: str) -> None:
+    count = len(batch)
+    methods = {
+        "irr.xirr_many (with packing)": (lambda: xirr_many(batch).rates, repeat),
+        "irr.xirr loop": (lambda: np.array([xirr(flows) for flows in batch]), repeat),
+        "pyxirr.xirr loop": (lambda: np.array([pyxirr.xirr(flows) for flows in batch]), repeat),
+        "scipy newton loop": (lambda: np.array([scipy_xirr(flows) for flows in batch]), 1),
+    }
+    results = {name: timed(method, runs) for name, (method, runs) in methods.items()}
+    reference_seconds, reference = results["pyxirr.xirr loop"]
+    print(f"\n{count} series, {label} amounts ({sum(map(len, batch))} flows)")
+    print(f"{'method':30} {'series/s':>10} {'vs pyxirr':>10} {'max |diff| vs pyxirr':>21}")
+    for name, (seconds, rates) in results.items():
+        difference = float(np.max(np.abs(np.asarray(rates, dtype=float) - reference)))
+        ratio = reference_seconds / seconds
+        print(f"{name:30} {count / seconds:10,.0f} {ratio:9.2f}x {difference:21.2e}")
+
+    lengths = np.fromiter(map(len, batch), dtype=np.intp, count=count)
+    total = int(lengths.sum())
+    packing, packed = timed(lambda: _pack(batch, total), repeat)
+    solving, _ = timed(
+        lambda: _solve_plain_series(*packed, lengths, np.full(count, np.nan)), repeat
+    )
+    whole = results["irr.xirr_many (with packing)"][0]
+    print(
+        f"xirr_many split: reading the Python objects {packing * 1e3:.1f} ms, "
+        f"solving {solving * 1e3:.1f} ms ({count / solving:,.0f} series/s on arrays), "
+        f"whole call {whole * 1e3:.1f} ms; the pyxirr loop {reference_seconds * 1e3:.1f} ms"
+    )
+
+
+def single_call(batch, samples: int = 20_000) -> None:
+    flows = next(flows for flows in batch if len(flows) == 25)  # one investment, 24 repayments
+    floats = [(date, float(amount)) for date, amount in flows]
+    for label, series in (("Decimal", flows), ("float", floats)):
+        for name, function in (("irr.xirr", xirr), ("pyxirr.xirr", pyxirr.xirr)):
+            times = []
+            for _ in range(samples // 100):
+                began = time.perf_counter()
+                for _ in range(100):
+                    function(series)
+                times.append((time.perf_counter() - began) / 100)
+            median = statistics.median(times) * 1e6
+            print(f"one 24-flow call, {label:7} amounts, {name:12} median {median:6.2f} us")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--series", type=int, default=10_000)
+    parser.add_argument("--seed", type=int, default=20240601)
+    parser.add_argument("--repeat", type=int, default=7)
+    arguments = parser.parse_args()
+    print(
+        f"python {platform.python_version()}, numpy {np.__version__}, pyxirr {pyxirr.__version__}"
+        f", {platform.machine()}, {os.cpu_count()} cpus, load average "
+        + " ".join(f"{load:.2f}" for load in os.getloadavg())
+    )
+    batch = build_series(arguments.series, arguments.seed)
+    compare(batch, arguments.repeat, "Decimal")
+    floats = [[(date, float(amount)) for date, amount in flows] for flows in batch]
+    compare(floats, arguments.repeat, "float")
+    print()
+    single_call(batch)
+
+
+if __name__ == "__main__":
+    main()

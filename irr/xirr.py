@@ -1,0 +1,387 @@
+"""XIRR and friends: rates of return of dated cash flows.
+
+Convention (Excel's and pyxirr's): actual/365 from the earliest date, so a flow ``a`` on a
+date ``d`` days after the earliest is worth ``a * (1 + r) ** (-d / 365)`` there. The
+solvers work in ``s = ln(1 + r)``, where no step can fall below -100% (see
+``irr._roots``).
+
+``xirr`` has a pure-Python fast path for the usual case. When every payment is dated before
+every receipt (or every receipt before every payment) the rate is unique, the guess cannot
+change it, and Halley's method (Newton's step with a curvature correction) started from a
+Newton step taken at r = 0 settles in two or three evaluations of the flows; on 24 flows
+the whole call takes about 20 microseconds. Anything else (several sign changes, or the
+fast path failing) goes to ``irr._roots.solve``: Newton from the guess, then Brent's method
+on a documented interval, then a scan of guesses; with several roots, the root nearest the
+guess.
+
+``xirr_many`` solves many series at once: the plain ones (payments, then receipts) in one
+vectorised iteration over all of them, the others (and any the iteration does not settle)
+one by one with ``xirr``; the answer carries a rate per series (NaN where there is none)
+and the error code why.
+
+Money comes in as ``Decimal`` (``float`` and ``int`` work too, for analytics) and goes out
+as ``Decimal`` rounded half up to paise; rates go out as ``float``, accurate to about 1e-11
+(to 1e-14 typically).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from itertools import chain, compress
+from math import exp, expm1, isfinite, log1p
+from operator import itemgetter, mul
+
+import numpy as np
+
+from irr._numbers import Rate, float_rate, float_to_money
+from irr._roots import (
+    HIGHEST_LOG,
+    LOWEST_LOG,
+    MAX_STEP,
+    PREDICTED_ERROR,
+    SMALL_STEP,
+    newton_settled,
+    solve,
+)
+from irr.errors import InvalidFlow, InvalidRate, IrrError, NoSignChange, TooFewFlows
+
+Amount = Decimal | float | int
+Flow = tuple[dt.date, Amount]
+
+DAYS_PER_YEAR = 365.0
+FAST_ITERATIONS = 40
+
+_toordinal = dt.date.toordinal
+_is_negative = (0.0).__gt__
+_is_positive = (0.0).__lt__
+_first = itemgetter(0)
+_second = itemgetter(1)
+_SEQUENCES = (list, tuple)
+
+
+def xirr(flows: Iterable[Flow], guess: Rate = 0.1) -> float:
+    """The annual rate r at which the flows' present value is zero (actual/365).
+
+    ``flows`` are ``(date, amount)`` pairs in any order; payments negative, receipts positive.
+    With several roots (flows that change sign more than once) the root nearest ``guess``.
+    Where every payment comes before every receipt (or every receipt before every payment)
+    the root is unique and the guess cannot change it; the fast path then starts from a
+    Newton step taken at r = 0, computed from plain sums, which is usually closer.
+
+    Raises TooFewFlows (fewer than two flows, or all on one date), InvalidFlow (an amount
+    that is not finite), NoSignChange (no payment or no receipt) or DidNotConverge.
+    """
+    guess_rate = float_rate(guess, "guess")
+    offsets, amounts, total, is_single_change = _prepare(flows)
+    if is_single_change:
+        log_rate = _halley_days(offsets, amounts, _first_step(offsets, amounts, total))
+        if log_rate is not None:
+            return expm1(log_rate)
+    return solve([offset / DAYS_PER_YEAR for offset in offsets], amounts, guess_rate)
+
+
+def _prepare(flows: Iterable[Flow]) -> tuple[list[int], list[float], float, bool]:
+    """Validate the flows, in this order: at least two, finite amounts, at least two dates,
+    a payment and a receipt. Returns day offsets from the earliest date, float amounts,
+    their sum, and whether every payment precedes every receipt (or the reverse), which
+    makes the root unique."""
+    if not isinstance(flows, _SEQUENCES):
+        flows = list(flows)
+    if len(flows) < 2:
+        raise TooFewFlows(f"A rate of return needs at least two flows, got {len(flows)}.")
+    try:
+        dates, values = zip(*flows, strict=True)
+    except (TypeError, ValueError) as error:
+        raise TypeError("Each flow must be a (date, amount) pair.") from error
+    days = list(map(_toordinal, dates))
+    try:
+        amounts = list(map(float, values))
+    except (TypeError, ValueError) as error:
+        raise InvalidFlow("Every flow amount must be a number.") from error
+    total = sum(amounts)
+    if not isfinite(total):
+        raise InvalidFlow("Every flow amount must be finite.")
+    first = min(days)
+    last_payment = max(compress(days, map(_is_negative, amounts)), default=None)
+    first_receipt = min(compress(days, map(_is_positive, amounts)), default=None)
+    # A payment dated before every receipt implies two dates; only otherwise check for one.
+    is_single_change = last_payment is not None and first_receipt is not None
+    is_single_change = is_single_change and last_payment < first_receipt
+    if not is_single_change:
+        if first == max(days):
+            raise TooFewFlows("Every flow is on one date: no time passes, so there is no rate.")
+        if last_payment is None or first_receipt is None:
+            raise NoSignChange()
+        is_single_change = max(compress(days, map(_is_positive, amounts))) < min(
+            compress(days, map(_is_negative, amounts))
+        )
+    return [day - first for day in days], amounts, total, is_single_change
+
+
+def _first_step(offsets: list[int], amounts: list[float], total: float) -> float:
+    """One Newton step in s = ln(1 + r) taken at r = 0, where it needs no exponentials."""
+    moment = sum(map(mul, amounts, offsets))
+    if not moment:
+        return 0.0
+    return max(-MAX_STEP, min(MAX_STEP, DAYS_PER_YEAR * total / moment))
+
+
+def _halley_days(offsets: list[int], amounts: list[float], log_rate: float) -> float | None:
+    """Halley's method (Newton's step with a curvature correction, cubic convergence) in
+    s = ln(1 + r), on whole-day offsets with plain floats: fast for the few dozen flows of
+    one series. None if it fails; the caller then takes the robust path.
+
+    With ``k = -s / 365`` each term is ``amount * exp(k * offset)``, and ``F' = -g / 365``,
+    ``F'' = h / 365**2`` for ``g`` and ``h`` the sums of the terms times offset and
+    offset**2. Where the correction is large (far from the root) the plain Newton step is
+    taken instead. It stops under the rule of ``irr._roots.newton_settled``.
+    """
+    pairs = list(zip(amounts, offsets, strict=True))
+    squares = [offset * offset for offset in offsets]
+    for _ in range(FAST_ITERATIONS):
+        factor = -log_rate / DAYS_PER_YEAR
+        try:
+            terms = [amount * exp(factor * offset) for amount, offset in pairs]
+        except OverflowError:
+            return None
+        first_moment = sum(map(mul, terms, offsets))
+        if not first_moment:
+            return None
+        newton_step = DAYS_PER_YEAR * sum(terms) / first_moment
+        error_factor = sum(map(mul, terms, squares)) / (2.0 * DAYS_PER_YEAR * first_moment)
+        correction = 1.0 - newton_step * error_factor
+        step = newton_step / correction if 0.5 < correction < 2.0 else newton_step
+        if not abs(step) <= MAX_STEP:
+            if step != step:  # NaN: an infinite value or moment
+                return None
+            step = math.copysign(MAX_STEP, step)
+        log_rate += step
+        if newton_settled(abs(step), abs(error_factor)):
+            return log_rate if LOWEST_LOG <= log_rate <= HIGHEST_LOG else None
+    return None
+
+
+def xnpv(rate: Rate, flows: Iterable[Flow]) -> Decimal:
+    """Present value of the flows at the earliest date, at annual rate ``rate`` (actual/365),
+    rounded half up to paise. (pyxirr discounts to the first listed date instead; the same
+    for flows in date order.) No flows: zero."""
+    log_rate = log1p(float_rate(rate))
+    flows = list(flows)
+    if not flows:
+        return Decimal("0.00")
+    first = min(_toordinal(date) for date, _ in flows)
+    return float_to_money(_present_value(log_rate, first, flows))
+
+
+def _present_value(log_rate: float, base_day: int, flows: Sequence[Flow]) -> float:
+    try:
+        amounts = [float(amount) for _, amount in flows]
+    except (TypeError, ValueError) as error:
+        raise InvalidFlow("Every flow amount must be a number.") from error
+    if not isfinite(sum(amounts)):
+        raise InvalidFlow("Every flow amount must be finite.")
+    factor = -log_rate / DAYS_PER_YEAR
+    try:
+        return math.fsum(
+            amount * exp(factor * (_toordinal(date) - base_day))
+            for amount, (date, _) in zip(amounts, flows, strict=True)
+        )
+    except OverflowError as error:
+        raise InvalidRate("The rate is too close to -100% to discount over these dates.") from error
+
+
+def price_for_xirr(
+    flows_after: Iterable[Flow],
+    settle_date: dt.date,
+    target: Rate,
+    *,
+    places: int | None = 2,
+) -> Decimal:
+    """The price paid on ``settle_date`` that gives the buyer exactly ``target`` XIRR on
+    ``flows_after`` (the flows still to come, none dated before ``settle_date``).
+
+    It is their present value at ``settle_date``, rounded half up to ``places`` decimals
+    (paise by default; None keeps the unrounded value for further computation).
+    """
+    log_rate = log1p(float_rate(target, "target"))
+    flows = _flows_after(flows_after, settle_date)
+    return float_to_money(_present_value(log_rate, _toordinal(settle_date), flows), places)
+
+
+def xirr_at_price(
+    flows_after: Iterable[Flow],
+    settle_date: dt.date,
+    price: Amount,
+    guess: Rate = 0.1,
+) -> float:
+    """The buyer's XIRR when paying ``price`` on ``settle_date`` for ``flows_after``."""
+    flows = _flows_after(flows_after, settle_date)
+    return xirr([(settle_date, -price), *flows], guess)
+
+
+def _flows_after(flows_after: Iterable[Flow], settle_date: dt.date) -> list[Flow]:
+    flows = list(flows_after)
+    if not flows:
+        raise TooFewFlows("There are no flows after settlement to price.")
+    settle_day = _toordinal(settle_date)
+    if any(_toordinal(date) < settle_day for date, _ in flows):
+        raise InvalidFlow(f"A flow is dated before settlement on {settle_date.isoformat()}.")
+    return flows
+
+
+@dataclass(frozen=True, eq=False)
+class XirrBatch:
+    """Result of ``xirr_many``: ``rates[i]`` is series i's XIRR, NaN where it has none, and
+    ``reasons[i]`` the error code why (an ``IrrError.code``), else None."""
+
+    rates: np.ndarray
+    reasons: list[str | None] = field(repr=False)
+
+    def __len__(self) -> int:
+        return len(self.rates)
+
+
+def xirr_many(series: Iterable[Sequence[Flow]], guess: Rate = 0.1) -> XirrBatch:
+    """XIRR of many series at once, vectorised with numpy.
+
+    Each series is a sequence of ``(date, amount)`` pairs and gets the answer ``xirr`` would
+    give (the two agree to about 1e-11). Every series whose payments all come before its
+    receipts (an investor's view: the root is unique) is solved in one vectorised iteration
+    over all of them; any other series, or one that iteration does not settle, goes to
+    ``xirr`` on its own, which also names the error of a series that has no rate. ``guess``
+    matters only there, for series with several roots.
+    """
+    guess_rate = float_rate(guess, "guess")
+    series = series if isinstance(series, list) else list(series)
+    try:
+        lengths = np.fromiter(map(len, series), dtype=np.intp, count=len(series))
+    except TypeError:  # an iterator among the series: read each once, into a list
+        series = [list(flows) for flows in series]
+        lengths = np.fromiter(map(len, series), dtype=np.intp, count=len(series))
+    rates = np.full(len(series), np.nan)
+    total = int(lengths.sum())
+    if total:
+        packed = _pack(series, total)
+        if packed is not None:
+            _solve_plain_series(*packed, lengths, rates)
+    reasons: list[str | None] = [None] * len(series)
+    for index in np.flatnonzero(np.isnan(rates)).tolist():
+        try:
+            rates[index] = xirr(series[index], guess_rate)
+        except IrrError as error:
+            reasons[index] = error.code
+    return XirrBatch(rates=rates, reasons=reasons)
+
+
+def _pack(series: list[Sequence[Flow]], total: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """Every flow's day number and float amount, series after series (two passes over the
+    flows: quicker than transposing them with zip). None if a flow is malformed; then each
+    series goes through ``xirr``, which says what is wrong."""
+    try:
+        days = np.fromiter(
+            map(_toordinal, map(_first, chain.from_iterable(series))), dtype=np.int64, count=total
+        )
+        amounts = np.fromiter(
+            map(float, map(_second, chain.from_iterable(series))), dtype=np.float64, count=total
+        )
+    except (TypeError, ValueError, IndexError, InvalidOperation):
+        return None
+    return days, amounts
+
+
+def _solve_plain_series(
+    days: np.ndarray, amounts: np.ndarray, lengths: np.ndarray, rates: np.ndarray
+) -> None:
+    """Fill ``rates`` for the plain series: at least two flows, all finite, and every payment
+    dated before every receipt (so at least two dates and exactly one root). Others stay NaN.
+    """
+    present = np.flatnonzero(lengths > 0)  # reduceat needs non-empty segments
+    present_lengths = lengths[present]
+    starts = np.cumsum(present_lengths) - present_lengths
+    low, high = np.iinfo(np.int64).min, np.iinfo(np.int64).max
+    payment_last = np.maximum.reduceat(np.where(amounts < 0, days, low), starts)
+    receipt_first = np.minimum.reduceat(np.where(amounts > 0, days, high), starts)
+    plain = (
+        (present_lengths >= 2)
+        & (payment_last != low)
+        & (receipt_first != high)
+        & (payment_last < receipt_first)
+    )
+    finite = np.isfinite(amounts)
+    if not finite.all():
+        plain &= np.logical_and.reduceat(finite, starts)
+    if not plain.any():
+        return
+    first = np.minimum.reduceat(days, starts)
+    offsets = (days - np.repeat(first, present_lengths)).astype(np.float64)
+    if not plain.all():
+        keep = np.repeat(plain, present_lengths)
+        offsets, amounts = offsets[keep], amounts[keep]
+    log_rates = _halley_many(offsets, amounts, present_lengths[plain])
+    rates[present[plain]] = np.expm1(log_rates)  # NaN where the iteration did not settle
+
+
+def _halley_many(offsets: np.ndarray, amounts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Halley's method in s = ln(1 + r) for all series at once; NaN where one did not settle.
+
+    Starts from one Newton step taken at r = 0 (plain sums, no exponentials), which for
+    payments-then-receipts series lands close to the root; Halley's steps converge
+    cubically from there (the plain Newton step is taken where the correction is large). A
+    series stops under the same rule as ``xirr``'s (the error Newton would leave,
+    ``|F'' / 2F'| * step**2``, bounds Halley's). Once most series have stopped, the arrays
+    are cut down to the rest, so the last iteration costs little.
+    """
+    result = np.full(len(lengths), np.nan)
+    working = np.arange(len(lengths))  # which series the arrays still hold
+    weighted = np.empty_like(amounts)
+    with np.errstate(all="ignore"):
+        starts = np.cumsum(lengths) - lengths
+        net = np.add.reduceat(amounts, starts)
+        np.multiply(amounts, offsets, out=weighted)
+        duration = np.add.reduceat(weighted, starts)
+        log_rates = np.where(duration != 0, DAYS_PER_YEAR * net / duration, 0.0)
+        np.clip(log_rates, -MAX_STEP, MAX_STEP, out=log_rates)
+        active = np.ones(len(lengths), dtype=bool)
+        for _ in range(FAST_ITERATIONS):
+            terms = np.repeat(log_rates * (-1.0 / DAYS_PER_YEAR), lengths)
+            terms *= offsets
+            np.exp(terms, out=terms)
+            terms *= amounts
+            value = np.add.reduceat(terms, starts)
+            np.multiply(terms, offsets, out=weighted)
+            slope = np.add.reduceat(weighted, starts) * (-1.0 / DAYS_PER_YEAR)
+            weighted *= offsets
+            curvature = np.add.reduceat(weighted, starts) * (1.0 / DAYS_PER_YEAR**2)
+            newton_steps = -value / slope
+            error_factor = curvature / (2.0 * slope)
+            correction = 1.0 + newton_steps * error_factor
+            steps = np.where(
+                (correction > 0.5) & (correction < 2.0), newton_steps / correction, newton_steps
+            )
+            np.clip(steps, -MAX_STEP, MAX_STEP, out=steps)  # NaN stays NaN
+            failed = active & ~np.isfinite(steps)
+            steps[~active | failed] = 0.0
+            log_rates += steps
+            size = np.abs(steps)
+            done = active & (
+                (size < 1e-12)
+                | ((size < SMALL_STEP) & (np.abs(error_factor) * size * size < PREDICTED_ERROR))
+            )
+            result[working[done]] = log_rates[done]
+            active &= ~(done | failed)
+            remaining = np.count_nonzero(active)
+            if remaining == 0:
+                break
+            if remaining < 0.7 * len(active):
+                keep = np.repeat(active, lengths)
+                offsets, amounts = offsets[keep], amounts[keep]
+                weighted = np.empty_like(amounts)
+                lengths, log_rates, working = lengths[active], log_rates[active], working[active]
+                starts = np.cumsum(lengths) - lengths
+                active = np.ones(remaining, dtype=bool)
+    inside = (result >= LOWEST_LOG) & (result <= HIGHEST_LOG)
+    return np.where(inside, result, np.nan)

@@ -1,0 +1,97 @@
+"""xirr_many: one vectorised pass over plain series, xirr's answer for every other one."""
+
+import datetime as dt
+import sys
+from decimal import Decimal
+
+import numpy as np
+import pytest
+
+from irr import XirrBatch, xirr, xirr_many
+from tests.irr.test_xirr import MICROSOFT_FLOWS, MICROSOFT_ROOT, TWO_ROOTS
+
+
+def _plain_series(count: int) -> list[list[tuple[dt.date, Decimal]]]:
+    start = dt.date(2024, 1, 15)
+    return [
+        [(start, Decimal(-1000 - index))]
+        + [(start + dt.timedelta(days=30 * month), Decimal(90)) for month in range(1, 13)]
+        for index in range(count)
+    ]
+
+
+def test_each_series_gets_its_rate_or_the_code_of_its_error():
+    one_date = [(dt.date(2024, 1, 1), Decimal("-1")), (dt.date(2024, 1, 1), Decimal("2"))]
+    batch = [
+        MICROSOFT_FLOWS,
+        [],
+        MICROSOFT_FLOWS[:1],
+        one_date,
+        [(date, abs(amount)) for date, amount in MICROSOFT_FLOWS],
+        [(dt.date(2024, 1, 1), Decimal("NaN")), (dt.date(2025, 1, 1), Decimal("1"))],
+        [(dt.date(2021, 1, 1), -100), (dt.date(2022, 1, 1), 200), (dt.date(2023, 1, 1), -150)],
+        list(reversed(MICROSOFT_FLOWS)),
+    ]
+
+    result = xirr_many(batch)
+
+    assert isinstance(result, XirrBatch)
+    assert len(result) == len(batch)
+    assert result.reasons == [
+        None,
+        "too_few_flows",
+        "too_few_flows",
+        "too_few_flows",
+        "no_sign_change",
+        "invalid_flow",
+        "did_not_converge",
+        None,
+    ]
+    assert result.rates[[0, 7]] == pytest.approx([MICROSOFT_ROOT] * 2, abs=1e-11)
+    assert np.isnan(result.rates[1:7]).all()
+
+
+def test_an_empty_batch_gives_empty_results():
+    result = xirr_many([])
+
+    assert result.rates.shape == (0,)
+    assert result.reasons == []
+
+
+def test_series_may_be_any_iterables():
+    batch = (iter(flows) for flows in [MICROSOFT_FLOWS, TWO_ROOTS])
+
+    result = xirr_many(batch)
+
+    assert result.rates[0] == pytest.approx(MICROSOFT_ROOT, abs=1e-11)
+    assert result.rates[1] == pytest.approx(0.1, abs=1e-11)
+
+
+def test_the_guess_picks_the_root_of_a_series_with_several():
+    assert xirr_many([TWO_ROOTS], guess=0.3).rates[0] == pytest.approx(0.2, abs=1e-11)
+    assert xirr_many([TWO_ROOTS], guess=0.0).rates[0] == pytest.approx(0.1, abs=1e-11)
+
+
+def test_a_borrowers_view_is_solved_series_by_series_with_the_same_answer():
+    borrower = [(date, -amount) for date, amount in MICROSOFT_FLOWS]
+
+    assert xirr_many([borrower]).rates[0] == pytest.approx(MICROSOFT_ROOT, abs=1e-11)
+
+
+def test_plain_series_are_solved_together_without_falling_back(monkeypatch):
+    module = sys.modules["irr.xirr"]
+    calls = []
+    monkeypatch.setattr(module, "xirr", lambda *arguments: calls.append(arguments))
+    batch = _plain_series(50)
+
+    result = xirr_many(batch)
+
+    assert calls == []
+    monkeypatch.undo()
+    assert result.reasons == [None] * 50
+    assert result.rates == pytest.approx([xirr(flows) for flows in batch], abs=1e-11)
+
+
+def test_a_malformed_flow_is_a_programming_error():
+    with pytest.raises(TypeError):
+        xirr_many([MICROSOFT_FLOWS, [("2024-01-01", Decimal("-1")), ("2025-01-01", Decimal("2"))]])

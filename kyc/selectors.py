@@ -1,0 +1,112 @@
+"""Every read of the kyc app, scoped to the caller. Another user's object is a 404."""
+
+from django.db.models import Exists, OuterRef, QuerySet, Subquery
+
+from core.errors import NotFound, PermissionDenied
+from kyc.enums import BankAccountStatus, KYCStatus
+from kyc.models import BankAccount, KYCDocument, KYCProfile
+from kyc.permissions import is_kyc_reviewer
+
+
+def kyc_profile_for_user(*, user) -> KYCProfile | None:
+    return KYCProfile.objects.filter(user=user).first()
+
+
+def _onboarding_row(user) -> dict:
+    """KYC status and bank state in one query (the gate runs on every trading request)."""
+    from accounts.models import User
+
+    accounts = BankAccount.objects.filter(user=OuterRef("pk"))
+    return (
+        User.objects.filter(pk=user.pk)
+        .annotate(
+            kyc=Subquery(KYCProfile.objects.filter(user=OuterRef("pk")).values("status")[:1]),
+            bank_verified=Exists(accounts.filter(status=BankAccountStatus.VERIFIED)),
+            bank_pending=Exists(accounts.filter(status=BankAccountStatus.PENDING)),
+            bank_failed=Exists(accounts.filter(status=BankAccountStatus.FAILED)),
+        )
+        .values("kyc", "bank_verified", "bank_pending", "bank_failed")
+        .first()
+        or {}
+    )
+
+
+def _bank_status(row: dict) -> str:
+    for status in ("verified", "pending", "failed"):
+        if row.get(f"bank_{status}"):
+            return status
+    return "not_started"
+
+
+def kyc_status_for_user(*, user) -> str:
+    status = KYCProfile.objects.filter(user=user).values_list("status", flat=True).first()
+    return status or KYCStatus.NOT_STARTED
+
+
+def bank_status_for_user(*, user) -> str:
+    """`verified` when any account is; else `pending`, `failed` or `not_started`."""
+    return _bank_status(_onboarding_row(user))
+
+
+def onboarding_status(*, user) -> dict:
+    """What `GET /me/` reports (the `ONBOARDING_PROVIDER`). The wallet is opened on the
+    `kyc.verified` event, so it is ready once KYC is verified."""
+    row = _onboarding_row(user)
+    kyc_status = row.get("kyc") or KYCStatus.NOT_STARTED
+    bank_status = _bank_status(row)
+    kyc_verified = kyc_status == KYCStatus.VERIFIED
+    return {
+        "kyc_status": kyc_status,
+        "bank_status": bank_status,
+        "wallet_ready": kyc_verified,
+        "can_trade": kyc_verified and bank_status == BankAccountStatus.VERIFIED,
+    }
+
+
+def user_can_trade(*, user) -> bool:
+    return onboarding_status(user=user)["can_trade"]
+
+
+def bank_account_list_for_user(*, user) -> QuerySet[BankAccount]:
+    return BankAccount.objects.filter(user=user).order_by("-is_primary", "-id")
+
+
+def bank_account_get_for_user(*, user, bank_account_id: int) -> BankAccount:
+    account = BankAccount.objects.filter(user=user, pk=bank_account_id).first()
+    if account is None:
+        raise NotFound("No such bank account.")
+    return account
+
+
+def bank_account_primary_for_user(*, user) -> BankAccount | None:
+    """The verified account withdrawals go to, if any."""
+    return BankAccount.objects.filter(user=user, is_primary=True, status=BankAccountStatus.VERIFIED).first()
+
+
+def kyc_document_list_for_user(*, user) -> QuerySet[KYCDocument]:
+    return KYCDocument.objects.filter(user=user).order_by("-id")
+
+
+def kyc_document_get_for_download(*, user, document_id: int) -> KYCDocument:
+    """The owner and KYC reviewers may download a document; for anyone else it does not exist."""
+    documents = KYCDocument.objects.all() if is_kyc_reviewer(user) else KYCDocument.objects.filter(user=user)
+    document = documents.filter(pk=document_id).first()
+    if document is None:
+        raise NotFound("No such document.")
+    return document
+
+
+def kyc_review_queue(*, actor, status: str | None = None) -> QuerySet[KYCProfile]:
+    if not is_kyc_reviewer(actor):
+        raise PermissionDenied()
+    profiles = KYCProfile.objects.select_related("user", "reviewed_by").order_by("submitted_at", "id")
+    if status:
+        profiles = profiles.filter(status=status)
+    return profiles
+
+
+def kyc_profile_get_for_review(*, actor, profile_id: int) -> KYCProfile:
+    profile = kyc_review_queue(actor=actor).prefetch_related("user__kyc_documents").filter(pk=profile_id).first()
+    if profile is None:
+        raise NotFound("No such KYC profile.")
+    return profile

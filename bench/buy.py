@@ -1,0 +1,249 @@
+"""Marketplace buy throughput: the Procfile's `web` process on PostgreSQL, driven by wrk.
+
+    .venv/bin/python bench/buy.py [--seconds 30] [--clients 16] [--offerings 200] [--investors 200]
+
+Creates a throwaway database (tranche_bench_buy), migrates it, seeds verified investors with
+money and open listings through the real services, starts the `web` process exactly as the
+Procfile says (gunicorn, DEBUG off), and measures in one run:
+
+- (a) `POST /listings/{id}/buy/` spread over 1,000 listings (offerings × 5 listings each),
+- (b) the same on one hot listing,
+- the framework's ceiling: `GET /api/v1/me/` on the same stack,
+- the database's limit: `../shared/bench/raw_sql_buy.sh` (pgbench, same row locks and writes).
+
+Prints buys/s, p50 and p99 latency, non-2xx counts, both ratios, and checks afterwards that
+every trade is in the ledger (`reconcile` clean). Needs PostgreSQL, Redis and `wrk`.
+"""
+
+import argparse
+import json
+import os
+import re
+import shlex
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED_BENCH = ROOT.parent / "shared" / "bench" / "raw_sql_buy.sh"
+DATABASE = "tranche_bench_buy"
+PORT = 8765
+ENV = {
+    "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{DATABASE}",
+    "REDIS_URL": "redis://127.0.0.1:6379/13",
+    "CELERY_EAGER": "0",
+    "DEBUG": "0",
+    "SECRET_KEY": "bench-only-secret-key-0123456789abcdef",
+    "FIELD_ENCRYPTION_KEYS": "hF2yXbB6cQnQz2c2mV0oX3b9D1q6c3a8Y7u5r4e2w1s=",
+    "BLIND_INDEX_KEY": "bench-blind-index-key",
+    "JWT_ACCESS_MINUTES": "120",
+    "LOG_LEVEL": "ERROR",
+    "SECURE_COOKIES": "0",
+    "ALLOWED_HOSTS": "127.0.0.1,localhost",
+    "BUYER_FEE_BPS": "25",
+}
+
+WRK_SCRIPT = r"""
+local tokens, targets = {}, {}
+for line in io.lines(os.getenv("BENCH_TOKENS")) do tokens[#tokens + 1] = line end
+for line in io.lines(os.getenv("BENCH_LISTINGS")) do targets[#targets + 1] = line end
+local method = os.getenv("BENCH_METHOD")
+math.randomseed(os.time() + tonumber(tostring({}):sub(8), 16))
+request = function()
+  local token = tokens[math.random(#tokens)]
+  local headers = {["Authorization"] = "Bearer " .. token, ["Content-Type"] = "application/json"}
+  if method == "GET" then
+    return wrk.format("GET", "/api/v1/me/", headers)
+  end
+  local target = targets[math.random(#targets)]
+  return wrk.format("POST", "/api/v1/listings/" .. target .. "/buy/", headers, '{"units": 1}')
+end
+"""
+
+
+def sh(command: str, **kwargs) -> str:
+    return subprocess.run(command, shell=True, check=True, capture_output=True, text=True, **kwargs).stdout
+
+
+def recreate_database() -> None:
+    sh(f'psql -X -q -h 127.0.0.1 -U postgres -d postgres -c "DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)" '
+       f'-c "CREATE DATABASE {DATABASE}"')
+
+
+def django_setup() -> None:
+    os.environ.update(ENV)
+    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+
+
+def seed(offerings: int, investors: int) -> tuple[list[str], list[int], int]:
+    """Through the services: `offerings` offerings with 5 primary listings each (the spread
+    set), one hot listing, and `investors` verified, funded investors. Returns their access
+    tokens, the spread listing ids and the hot listing id."""
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from django.core.management import call_command
+    from django.test.utils import override_settings
+    from django.utils import timezone
+
+    call_command("migrate", verbosity=0)
+    with override_settings(CELERY_TASK_ALWAYS_EAGER=True):
+        from accounts.services import token_for_user
+        from invoices.models import Counterparty, Program
+        from invoices.services.financing import (
+            finance_request_create,
+            finance_request_disburse,
+            finance_request_sign,
+        )
+        from tests.invoices.conftest import build_world
+        from tests.invoices.factories import InvoiceFactory
+        from tests.trading.factories import trader
+        from trading.services import listing_post_primary, offering_fractionalize
+
+        world = build_world(signatures_required=1)
+        Program.objects.filter(pk=world.program.pk).update(max_limit_amount=Decimal("1e12"),
+                                                           max_invoice_amount=Decimal("1e10"))
+        Counterparty.objects.filter(pk=world.counterparty.pk).update(limit_amount=Decimal("1e12"))
+        world.program.refresh_from_db()
+        world.counterparty.refresh_from_db()
+
+        def offering(units: int, amount: str = "1000000.00"):
+            today = timezone.localdate()
+            invoice = InvoiceFactory(counterparty=world.counterparty, amount=Decimal(amount),
+                                     issue_date=today, due_date=today + timedelta(days=120))
+            request = finance_request_create(invoice=invoice, actor=world.signer_a)
+            finance_request_sign(finance_request=request, actor=world.signer_a)
+            finance_request_disburse(finance_request=request, actor=world.admin)
+            return offering_fractionalize(organization=world.organization, invoice_id=invoice.pk,
+                                          total_units=units, schedule_kind="bullet",
+                                          price_per_unit=Decimal("1000.00"), created_by=world.admin)
+
+        spread = []
+        started = time.monotonic()
+        for number in range(offerings):
+            made = offering(800)  # 80% of ₹10 lakh in units of ₹1,000
+            for _ in range(5):
+                spread.append(listing_post_primary(
+                    organization=world.organization, offering_id=made.pk, units=160,
+                    price_per_unit=Decimal("1000.00"), created_by=world.admin).pk)
+            if number % 50 == 49:
+                print(f"  seeded {number + 1} offerings ({time.monotonic() - started:.0f} s)", flush=True)
+        hot_offering = offering(80_000, amount="100000000.00")  # ₹8 crore in units of ₹1,000
+        hot = listing_post_primary(organization=world.organization, offering_id=hot_offering.pk,
+                                   units=80_000, price_per_unit=Decimal("1000.00"), created_by=world.admin).pk
+        tokens = [str(token_for_user(trader("100000000.00")).access_token) for _ in range(investors)]
+    # Fresh statistics, so the planner sees the seeded tables as they are (see shared/bench).
+    sh(f'psql -X -q -h 127.0.0.1 -U postgres -d {DATABASE} -c "VACUUM ANALYZE"')
+    return tokens, spread, hot
+
+
+def start_web() -> subprocess.Popen:
+    line = next(row for row in (ROOT / "Procfile").read_text().splitlines() if row.startswith("web:"))
+    command = line.split(":", 1)[1].strip()
+    env = {**os.environ, **ENV, "PORT": str(PORT), "WEB_CONCURRENCY": os.environ.get("WEB_CONCURRENCY", "2")}
+    command = os.path.expandvars(command.replace("${PORT:-8000}", str(PORT)).replace(
+        "${WEB_CONCURRENCY:-2}", env["WEB_CONCURRENCY"]))
+    process = subprocess.Popen(shlex.split(command), cwd=ROOT, env={**env, "PATH": f"{ROOT}/.venv/bin:"
+                                                                     + env["PATH"]},
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    for _ in range(100):
+        try:
+            sh(f"curl -sf -o /dev/null http://127.0.0.1:{PORT}/healthz")
+            return process
+        except subprocess.CalledProcessError:
+            time.sleep(0.2)
+    raise RuntimeError("the web process did not start")
+
+
+def wrk(method: str, targets: list[int], tokens_file: str, seconds: int, clients: int) -> dict:
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script, \
+            tempfile.NamedTemporaryFile("w", delete=False) as listing_file:
+        script.write(WRK_SCRIPT)
+        listing_file.write("\n".join(map(str, targets)) + "\n")
+    env = {**os.environ, "BENCH_TOKENS": tokens_file, "BENCH_LISTINGS": listing_file.name, "BENCH_METHOD": method}
+    out = sh(f"wrk -t2 -c{clients} -d{seconds}s --latency -s {script.name} http://127.0.0.1:{PORT}", env=env)
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    total = int(re.search(r"(\d+) requests in", out).group(1))
+    non_2xx = int((re.search(r"Non-2xx or 3xx responses: (\d+)", out) or [0, 0])[1])
+    errors = re.search(r"Socket errors: (.*)", out)
+
+    def percentile(label: str) -> float:
+        value, unit = re.search(rf"\s{label}%\s+([\d.]+)(us|ms|s)", out).groups()
+        return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+    return {"rate": rate, "requests": total, "non_2xx": non_2xx, "p50_ms": percentile("50"),
+            "p99_ms": percentile("99"), "socket_errors": errors.group(1) if errors else ""}
+
+
+def raw_sql(clients: int, seconds: int) -> dict[str, float]:
+    out = sh(f"bash {SHARED_BENCH} {clients} {seconds}")
+    return {name: float(value) for name, value in (line.split() for line in out.strip().splitlines())}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=30)
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--offerings", type=int, default=200)
+    parser.add_argument("--investors", type=int, default=200)
+    parser.add_argument("--raw-seconds", type=int, default=20)
+    args = parser.parse_args()
+
+    recreate_database()
+    django_setup()
+    print(f"seeding {args.offerings} offerings × 5 listings and {args.investors} investors …", flush=True)
+    tokens, spread, hot = seed(args.offerings, args.investors)
+    from django.db import connections
+
+    connections.close_all()
+    with tempfile.NamedTemporaryFile("w", delete=False) as tokens_file:
+        tokens_file.write("\n".join(tokens) + "\n")
+
+    web = start_web()
+    results = {}
+    try:
+        for name, method, targets in (("me", "GET", []), ("spread", "POST", spread), ("hot", "POST", [hot])):
+            wrk(method, targets, tokens_file.name, 3, args.clients)  # warm up
+            results[name] = wrk(method, targets, tokens_file.name, args.seconds, args.clients)
+            print(f"{name:7s} {json.dumps(results[name])}", flush=True)
+    finally:
+        os.killpg(web.pid, signal.SIGTERM)
+        web.wait(timeout=20)
+
+    from trading.models import Trade
+    from wallet.reconcile import reconcile
+
+    trades = Trade.objects.count()
+    differences = reconcile()
+    results["raw_sql"] = raw_sql(args.clients, args.raw_seconds)
+    sh(f'psql -X -q -h 127.0.0.1 -U postgres -d postgres -c "DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)"')
+
+    me, spread_run, hot_run, raw = results["me"], results["spread"], results["hot"], results["raw_sql"]
+    print()
+    print(f"date {time.strftime('%Y-%m-%d %H:%M %Z')}; {os.cpu_count()} cores; {args.clients} clients; "
+          f"{args.seconds} s per run; load average {os.getloadavg()[0]:.1f}")
+    print("| run | req/s | p50 ms | p99 ms | non-2xx |")
+    print("|---|---:|---:|---:|---:|")
+    for name in ("me", "spread", "hot"):
+        run = results[name]
+        print(f"| {name} | {run['rate']:.0f} | {run['p50_ms']:.1f} | {run['p99_ms']:.1f} | {run['non_2xx']} |")
+    print(f"| raw SQL DvP (pgbench) | spread {raw['spread']:.0f} / hot {raw['hot']:.0f} | | | |")
+    print()
+    print(f"spread buys / GET me/      = {spread_run['rate'] / me['rate']:.2f}  (goal ≥ 0.40)")
+    print(f"hot buys / spread buys     = {hot_run['rate'] / spread_run['rate']:.2f}  (goal ≥ 0.60)")
+    print(f"spread buys / raw SQL      = {spread_run['rate'] / raw['spread']:.2f}")
+    print(f"hot buys / raw SQL hot     = {hot_run['rate'] / raw['hot']:.2f}")
+    buys = spread_run["requests"] + hot_run["requests"] - spread_run["non_2xx"] - hot_run["non_2xx"]
+    print(f"trades in the database: {trades} (successful buy responses incl. warm-up ≥ {buys}); "
+          f"reconcile: {'clean' if not differences else differences[:5]}")
+
+
+if __name__ == "__main__":
+    main()

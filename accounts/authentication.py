@@ -1,0 +1,74 @@
+"""JWT authentication that understands impersonation tokens (DESIGN.md §4).
+
+An impersonation token is an access token for the impersonated user with an RFC 8693
+style actor claim, `act: {"sub": "<impersonator id>"}`. It lives 15 minutes and has no
+refresh token. For such a token this class, on every request:
+
+- refuses every `/api/v1/admin/` path (which includes starting another impersonation);
+- checks that the impersonator is still an active super admin and the user still not staff;
+- puts the impersonator into the request context (`core.context`), so every `AuditEvent`
+  the request writes names them;
+- writes one `AuditEvent` (`impersonation.request`) for the request itself.
+
+Ordinary tokens behave exactly like simplejwt's `JWTAuthentication` (which also refuses a
+deactivated user's tokens at once, since it loads the user and checks `is_active`).
+"""
+
+import dataclasses
+
+from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
+from rest_framework_simplejwt.authentication import JWTAuthentication
+from rest_framework_simplejwt.exceptions import AuthenticationFailed
+
+from accounts.enums import STAFF_ROLES, Role
+from core import context
+from core.audit import audit_record
+from core.errors import PermissionDenied
+
+ACTOR_CLAIM = "act"
+ADMIN_PATH_PREFIX = "/api/v1/admin/"
+
+
+def impersonator_id_of(token) -> int | None:
+    actor = token.get(ACTOR_CLAIM) if token is not None else None
+    if not actor:
+        return None
+    try:
+        return int(actor["sub"])
+    except (TypeError, KeyError, ValueError):
+        raise AuthenticationFailed("The token's actor claim is malformed.", code="token_not_valid") from None
+
+
+class TrancheJWTAuthentication(JWTAuthentication):
+    def authenticate(self, request):
+        result = super().authenticate(request)
+        if result is None:
+            return None
+        user, token = result
+        impersonator_id = impersonator_id_of(token)
+        if impersonator_id is not None:
+            self._admit_impersonation(request, user, impersonator_id)
+        return user, token
+
+    def _admit_impersonation(self, request, user, impersonator_id: int) -> None:
+        from accounts.models import User
+
+        if request.path.startswith(ADMIN_PATH_PREFIX):
+            raise PermissionDenied("An impersonation token cannot reach staff endpoints.",
+                                   code="impersonation_forbidden")
+        impersonator = User.objects.filter(pk=impersonator_id).only("id", "role", "is_active").first()
+        if impersonator is None or not impersonator.is_active or impersonator.role != Role.SUPER_ADMIN:
+            raise AuthenticationFailed("The impersonation has been revoked.", code="token_not_valid")
+        if user.role in STAFF_ROLES:
+            raise AuthenticationFailed("Staff users cannot be impersonated.", code="token_not_valid")
+        # The middleware resets the context var when the request ends, so this cannot leak.
+        context.set_current(dataclasses.replace(context.current(), impersonator_id=impersonator_id))
+        request.impersonator_id = impersonator_id
+        audit_record(action="impersonation.request", actor=user, target=user,
+                     data={"method": request.method, "path": request.path})
+
+
+class TrancheJWTScheme(SimpleJWTScheme):
+    """OpenAPI: the same bearer scheme as simplejwt's (`jwtAuth`)."""
+
+    target_class = "accounts.authentication.TrancheJWTAuthentication"

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: run test install install-dev migrate seed serve check lint schema bench clean
+.PHONY: run test install install-dev migrate seed serve check lint schema postman bench clean
 
 $(VENV)/.runtime: requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,7 +26,8 @@ run: export DEBUG ?= 1
 run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo_data --once
-	$(BIN)/python manage.py runserver 127.0.0.1:8000
+	# uvicorn serves HTTP and the WebSockets (/ws/) together on the embedded default.
+	$(BIN)/uvicorn config.asgi:application --host 127.0.0.1 --port 8000 --reload
 
 test: install-dev
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -42,8 +43,21 @@ lint: install-dev
 schema: install-dev
 	DEBUG=1 $(BIN)/python manage.py spectacular --validate --file docs/openapi.yaml
 
+# The Postman collection in docs/postman/ (tests/core/test_postman.py checks it is current).
+postman: install-dev
+	DEBUG=1 $(BIN)/python manage.py export_postman
+
 bench: install-dev
 	$(BIN)/python bench/xirr.py
 
 clean:
 	rm -rf $(VENV) db.sqlite3 db.sqlite3-wal db.sqlite3-shm var/
+
+# The Jepsen-style bank test (bench/chaos, issue 12): the real stack under load and faults.
+# Needs PostgreSQL and Redis; uses its own database (tranche_chaos), Redis db 15, port 8790.
+.PHONY: chaos chaos-smoke
+chaos-smoke: install-dev
+	$(BIN)/python -m bench.chaos --smoke
+
+chaos: install-dev
+	$(BIN)/python -m bench.chaos --full

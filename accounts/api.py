@@ -3,14 +3,19 @@ from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
-from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
+from rest_framework_simplejwt.serializers import TokenRefreshSerializer
+from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.views import TokenRefreshView
 
-from accounts import services
+from accounts import selectors, services
+from accounts.authentication import ACTOR_CLAIM
 from accounts.enums import Role
+from accounts.permissions import ADMIN_ROLES, SUPER_ADMIN_ROLES, IsStaffRole
 from accounts.selectors import onboarding_status
 from core.errors import DomainError
 from core.middleware import client_ip
+from core.pagination import NewestFirstCursorPagination
 from core.throttling import AuthBurstThrottle
 
 
@@ -70,8 +75,23 @@ class OtpVerifyApi(APIView):
         return Response(self.OutputSerializer(body).data)
 
 
+class ActorFreeTokenRefreshSerializer(TokenRefreshSerializer):
+    """Refuses any token that carries an actor (`act`) claim: impersonation is never renewed."""
+
+    def validate(self, attrs):
+        try:
+            token = RefreshToken(attrs["refresh"])
+        except TokenError as exc:
+            raise InvalidToken(str(exc)) from exc
+        if token.get(ACTOR_CLAIM):
+            raise InvalidToken("An impersonation token cannot be refreshed.")
+        return super().validate(attrs)
+
+
 class TokenRefreshApi(TokenRefreshView):
     """Rotates the refresh token; the old one is blacklisted and refused from then on."""
+
+    serializer_class = ActorFreeTokenRefreshSerializer
 
 
 class LogoutApi(APIView):
@@ -103,7 +123,7 @@ class MeApi(APIView):
     class OutputSerializer(serializers.Serializer):
         id = serializers.IntegerField()
         phone = serializers.CharField()
-        email = serializers.EmailField()
+        email = serializers.CharField(help_text="An email address, or empty when none is set.")
         name = serializers.CharField()
         role = serializers.ChoiceField(choices=Role.choices)
         onboarding = OnboardingSerializer()
@@ -135,3 +155,100 @@ class MeApi(APIView):
         return self._render(user)
 
 
+
+
+# --- Activity, user management and impersonation ----------------------------------------------
+
+class MeActivityApi(APIView):
+    """The caller's own audit trail: what they did, what was done to their account, and every
+    request a support session made on their behalf (`impersonated`, with the staff name)."""
+    pagination_class = NewestFirstCursorPagination  # the GET answers a page; documents it in the schema
+
+    class OutputSerializer(serializers.Serializer):
+        id = serializers.IntegerField()
+        at = serializers.DateTimeField()
+        action = serializers.CharField()
+        target_type = serializers.CharField()
+        target_id = serializers.CharField()
+        ip = serializers.IPAddressField(allow_null=True)
+        impersonated = serializers.SerializerMethodField()
+        impersonator_name = serializers.SerializerMethodField()
+
+        def get_impersonated(self, event) -> bool:
+            return event.impersonator_id is not None
+
+        def get_impersonator_name(self, event) -> str | None:
+            if event.impersonator is None:
+                return None
+            return event.impersonator.name or "Tranche support"
+
+    @extend_schema(responses={200: OutputSerializer(many=True)})
+    def get(self, request):
+        paginator = NewestFirstCursorPagination()
+        page = paginator.paginate_queryset(selectors.activity_list_for_user(user=request.user), request, view=self)
+        return paginator.get_paginated_response(self.OutputSerializer(page, many=True).data)
+
+
+class AdminUserOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    phone = serializers.CharField()
+    name = serializers.CharField()
+    email = serializers.CharField()
+    role = serializers.ChoiceField(choices=Role.choices)
+    is_active = serializers.BooleanField()
+    date_joined = serializers.DateTimeField()
+    last_login = serializers.DateTimeField(allow_null=True)
+    kyc_status = serializers.CharField()
+    bank_status = serializers.CharField()
+
+
+class AdminUserDetailApi(APIView):
+    """One user, for staff; PATCH changes the role or the active flag (see
+    `services.user_update_by_staff` for who may do what). Admins and super admins only."""
+
+    permission_classes = (IsStaffRole(roles=ADMIN_ROLES),)
+
+    class InputSerializer(serializers.Serializer):
+        role = serializers.ChoiceField(choices=Role.choices, required=False)
+        is_active = serializers.BooleanField(required=False)
+
+    def _render(self, user):
+        onboarding = onboarding_status(user=user)
+        body = {field: getattr(user, field) for field in
+                ("id", "phone", "name", "email", "role", "is_active", "date_joined", "last_login")}
+        body.update(kyc_status=onboarding["kyc_status"], bank_status=onboarding["bank_status"])
+        return Response(AdminUserOutputSerializer(body).data)
+
+    @extend_schema(responses={200: AdminUserOutputSerializer})
+    def get(self, request, user_id: int):
+        return self._render(selectors.user_get_for_staff(user_id=user_id))
+
+    @extend_schema(request=InputSerializer, responses={200: AdminUserOutputSerializer})
+    def patch(self, request, user_id: int):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = services.user_update_by_staff(actor=request.user, user_id=user_id, **data.validated_data)
+        return self._render(user)
+
+
+class ImpersonationApi(APIView):
+    """A super admin starts a 15-minute support session as a non-staff user."""
+
+    permission_classes = (IsStaffRole(roles=SUPER_ADMIN_ROLES),)
+
+    class InputSerializer(serializers.Serializer):
+        user = serializers.IntegerField()
+        reason = serializers.CharField(max_length=500)
+
+    class OutputSerializer(serializers.Serializer):
+        access = serializers.CharField()
+        expires_at = serializers.DateTimeField()
+
+    @extend_schema(request=InputSerializer, responses={201: OutputSerializer})
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        started = services.impersonation_start(actor=request.user, user_id=data.validated_data["user"],
+                                               reason=data.validated_data["reason"])
+        body = {"access": started.access, "expires_at": started.expires_at}
+        return Response(self.OutputSerializer(body).data, status=status.HTTP_201_CREATED)

@@ -13,3 +13,14 @@ class Role(models.TextChoices):
 
 # Roles that must pass TOTP as a second factor (API sign-in and the Django admin).
 STAFF_ROLES = frozenset(role for role in Role.values if role != Role.INVESTOR)
+
+
+class OrganizationRole(models.TextChoices):
+    """A user's role in a tenant. `admin` runs the organization's programs (parties,
+    limits, disbursals, repayments); `member` sees only what their party memberships allow."""
+
+    ADMIN = "admin", "Admin"
+    MEMBER = "member", "Member"
+
+
+PLATFORM_ORGANIZATION_SLUG = "platform"

@@ -40,3 +40,18 @@ class SmsFailed(DomainError):
     status_code = 503
     code = "sms_unavailable"
     default_detail = "The code could not be sent. Try again shortly."
+
+
+class CannotChangeOwnRole(PermissionDenied):
+    code = "cannot_change_own_account"
+    default_detail = "You cannot change your own role or deactivate yourself."
+
+
+class StaffRoleChangeForbidden(PermissionDenied):
+    code = "staff_role_forbidden"
+    default_detail = "Only a super admin may grant a staff role or change a staff user."
+
+
+class ImpersonationForbidden(PermissionDenied):
+    code = "impersonation_forbidden"
+    default_detail = "This user cannot be impersonated."

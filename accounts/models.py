@@ -2,7 +2,7 @@ from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, Permis
 from django.db import models
 from django.utils import timezone
 
-from accounts.enums import STAFF_ROLES, Role
+from accounts.enums import STAFF_ROLES, OrganizationRole, Role
 
 
 class UserManager(BaseUserManager):
@@ -71,3 +71,40 @@ class OtpChallenge(models.Model):
 
     def __str__(self) -> str:
         return f"OTP for {self.phone} at {self.created_at:%Y-%m-%d %H:%M:%S}"
+
+
+class Organization(models.Model):
+    """A tenant: the operator of financing programs. The platform itself is the first one
+    (slug `platform`, created by a migration). Primary-platform data carries a required
+    foreign key to it, and every read is scoped through `accounts.tenancy`."""
+
+    slug = models.SlugField(max_length=64, unique=True)
+    name = models.CharField(max_length=150)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("id",)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class OrganizationMembership(models.Model):
+    """Users are global; they join organizations here. A user's organization is always
+    resolved from these rows, never from a value the client sends in a body."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="memberships")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="organization_memberships")
+    role = models.CharField(max_length=16, choices=OrganizationRole.choices, default=OrganizationRole.MEMBER)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("id",)
+        constraints = [
+            models.UniqueConstraint(fields=("organization", "user"), name="accounts_orgmembership_org_user_uniq")
+        ]
+        indexes = [models.Index(fields=("user", "organization"), name="accounts_orgmember_user_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.organization} ({self.role})"

@@ -15,10 +15,11 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from accounts.enums import STAFF_ROLES, Role
+from accounts.enums import STAFF_ROLES, OrganizationRole, Role
 from accounts.errors import AccountDisabled, OtpExpired, OtpInvalid, OtpLocked, SmsFailed, TotpInvalid, TotpRequired
 from accounts.models import OtpChallenge, User
 from accounts.phone import normalize_phone
+from accounts.tenancy import organization_get_by_slug, organization_membership_ensure, platform_organization
 from core.audit import audit_record
 from core.errors import RateLimited
 from integrations.errors import IntegrationError
@@ -181,15 +182,17 @@ class StaffCreated:
 
 
 def staff_create(*, phone: str, role: str, name: str = "", password: str | None = None,
-                 totp_key: str | None = None) -> StaffCreated:
+                 totp_key: str | None = None, organization: str | None = None) -> StaffCreated:
     """Create (or promote) a staff user with a confirmed TOTP device. Admins and super admins
     get full Django-admin rights; other staff roles get admin access with no model rights
     until their groups are configured. `totp_key` (hex) is for demo data only; normally a
-    random key is generated."""
+    random key is generated. The user becomes a member of `organization` (a slug; default
+    the platform organization): admins and super admins as organization admins."""
     if role not in STAFF_ROLES:
         raise ValueError(f"{role!r} is not a staff role; choose from {', '.join(sorted(STAFF_ROLES))}.")
     password = password or secrets.token_urlsafe(12)
     with transaction.atomic():
+        tenant = organization_get_by_slug(slug=organization) if organization else platform_organization()
         user, _created = User.objects.get_or_create(phone=normalize_phone(phone))
         user.role = role
         user.name = name or user.name
@@ -200,6 +203,117 @@ def staff_create(*, phone: str, role: str, name: str = "", password: str | None 
         TOTPDevice.objects.filter(user=user).delete()
         device_fields = {"key": totp_key} if totp_key else {}
         device = TOTPDevice.objects.create(user=user, name="default", confirmed=True, **device_fields)
-        audit_record(action="accounts.staff_created", target=user, data={"role": role})
+        organization_membership_ensure(
+            organization=tenant, user=user,
+            role=OrganizationRole.ADMIN if role in {Role.ADMIN, Role.SUPER_ADMIN} else OrganizationRole.MEMBER,
+        )
+        audit_record(action="accounts.staff_created", target=user, data={"role": role, "organization": tenant.slug})
     secret = base64.b32encode(device.bin_key).decode().rstrip("=")
     return StaffCreated(user=user, totp_secret=secret, totp_uri=device.config_url, password=password)
+
+
+# --- Staff: user management and impersonation ------------------------------------------------
+
+def user_update_by_staff(*, actor: User, user_id: int, role: str | None = None,
+                         is_active: bool | None = None) -> User:
+    """Change a user's role or active flag (admins and super admins).
+
+    Rules: nobody changes their own role or deactivates themselves; only a super admin may
+    grant a staff role or change a user who already is staff (an admin manages investors).
+    Deactivation takes effect at once: the user's access tokens stop working on the next
+    request (simplejwt loads the user and checks `is_active`) and their refresh tokens are
+    blacklisted. Audited with the before/after values. Locks the user row."""
+    from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+
+    from accounts.errors import CannotChangeOwnRole, StaffRoleChangeForbidden
+    from accounts.permissions import ADMIN_ROLES
+    from core.errors import NotFound, PermissionDenied
+
+    if actor.role not in ADMIN_ROLES or not actor.is_active:
+        raise PermissionDenied()
+    with transaction.atomic():
+        user = User.objects.select_for_update().filter(pk=user_id).first()
+        if user is None:
+            raise NotFound("No such user.")
+        changes: dict[str, list] = {}
+        if role is not None and role != user.role:
+            changes["role"] = [user.role, role]
+        if is_active is not None and is_active != user.is_active:
+            changes["is_active"] = [user.is_active, is_active]
+        if not changes:
+            return user
+        if user.pk == actor.pk:
+            raise CannotChangeOwnRole()
+        touches_staff = user.role in STAFF_ROLES or (role is not None and role in STAFF_ROLES)
+        if touches_staff and actor.role != Role.SUPER_ADMIN:
+            raise StaffRoleChangeForbidden()
+        fields = []
+        if "role" in changes:
+            user.role = role
+            # Same Django-admin rights as `staff_create`; a new staff user still needs an
+            # authenticator (`manage.py create_staff`) before they can sign in.
+            user.is_staff = role in STAFF_ROLES
+            user.is_superuser = role in ADMIN_ROLES
+            fields += ["role", "is_staff", "is_superuser"]
+        if "is_active" in changes:
+            user.is_active = is_active
+            fields.append("is_active")
+        user.save(update_fields=fields)
+        if user.is_active is False:
+            outstanding = OutstandingToken.objects.filter(user=user, blacklistedtoken__isnull=True)
+            BlacklistedToken.objects.bulk_create([BlacklistedToken(token=token) for token in outstanding],
+                                                 ignore_conflicts=True)
+        audit_record(action="user.updated", actor=actor, target=user, data=changes)
+    return user
+
+
+@dataclass(frozen=True)
+class Impersonation:
+    user: User
+    access: str
+    expires_at: object  # aware datetime
+
+
+IMPERSONATION_LIFETIME = timedelta(minutes=15)
+
+
+def impersonation_start(*, actor: User, user_id: int, reason: str) -> Impersonation:
+    """A super admin signs in as a non-staff user (support). The access token carries the
+    impersonator (`act` claim, RFC 8693), lives 15 minutes and comes with no refresh
+    token; `accounts.authentication` refuses it on staff paths and audits every request made
+    with it. Publishes `impersonation.started` so the user is told."""
+    from rest_framework_simplejwt.tokens import AccessToken
+
+    from accounts.authentication import ACTOR_CLAIM
+    from accounts.errors import ImpersonationForbidden
+    from core.errors import InvalidInput, NotFound, PermissionDenied
+    from core.outbox import outbox_publish
+
+    if actor.role != Role.SUPER_ADMIN or not actor.is_active:
+        raise PermissionDenied("Only a super admin may impersonate.")
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput("Say why you need to impersonate this user.", attr="reason")
+    with transaction.atomic():
+        user = User.objects.filter(pk=user_id).first()
+        if user is None:
+            raise NotFound("No such user.")
+        if user.pk == actor.pk or user.role in STAFF_ROLES:
+            raise ImpersonationForbidden("Staff users cannot be impersonated.")
+        if not user.is_active:
+            raise ImpersonationForbidden("A deactivated user cannot be impersonated.")
+        token = AccessToken.for_user(user)
+        token.set_exp(lifetime=IMPERSONATION_LIFETIME)
+        token["role"] = user.role
+        token[ACTOR_CLAIM] = {"sub": str(actor.pk)}
+        expires_at = dt_from_timestamp(token["exp"])
+        audit_record(action="impersonation.started", actor=actor, target=user, impersonator=actor,
+                     data={"reason": reason, "jti": token["jti"], "expires_at": expires_at.isoformat()})
+        outbox_publish(topic="impersonation.started", payload={"user_id": user.pk, "impersonator_id": actor.pk})
+    return Impersonation(user=user, access=str(token), expires_at=expires_at)
+
+
+def dt_from_timestamp(timestamp: int):
+    import datetime as dt
+
+    return dt.datetime.fromtimestamp(timestamp, tz=dt.UTC)

@@ -1,3 +1,7 @@
 """WebSocket routes. Apps add their consumers here as they arrive."""
 
-websocket_urlpatterns: list = []
+from notifications.routing import websocket_urlpatterns as notifications_routes
+
+websocket_urlpatterns: list = [
+    *notifications_routes,
+]

@@ -7,9 +7,11 @@ production set both. The README has the full table of variables.
 """
 
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -47,6 +49,13 @@ INSTALLED_APPS = [
     "core",
     "accounts",
     "integrations",
+    "notifications",
+    "kyc",
+    "wallet",
+    "invoices",
+    "trading",
+    "bidding",
+    "reports",
 ]
 
 MIDDLEWARE = [
@@ -124,7 +133,9 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL]},
+            # redis-py's default 5 s socket timeout equals channels-redis's 5 s BZPOPMIN, so an
+            # idle consumer's read times out and its WebSocket dies: read for longer than that.
+            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 15}]},
         }
     }
 else:
@@ -146,6 +157,22 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
     "outbox-drain": {"task": "core.tasks.outbox_drain_task", "schedule": 5.0},
     "idempotency-purge": {"task": "core.tasks.idempotency_purge_task", "schedule": 3600.0},
+    "notification-delivery-sweep": {"task": "notifications.tasks.notification_delivery_sweep_task", "schedule": 300.0},
+    "kyc-verification-sweep": {"task": "kyc.tasks.verification_sweep_task", "schedule": 60.0},
+    "wallet-payouts-resume": {"task": "wallet.tasks.withdrawal_resume_task", "schedule": 300.0},
+    "wallet-reconcile-nightly": {
+        "task": "wallet.tasks.reconcile_task",
+        "schedule": crontab(hour=2, minute=30),  # 02:30 Asia/Kolkata
+    },
+    # Hourly; idempotent per day (a second run accrues nothing).
+    "invoices-overdue": {"task": "invoices.tasks.overdue_sweep_task", "schedule": 3600.0},
+    "trading-listing-expiry": {"task": "trading.tasks.listing_expire_task", "schedule": 60.0},
+    "servicing-days-past-due": {
+        "task": "trading.servicing.tasks.days_past_due_task",
+        "schedule": crontab(hour=0, minute=15),  # daily, 00:15 Asia/Kolkata
+    },
+    "bidding-bid-expiry": {"task": "bidding.tasks.bid_expire_task", "schedule": 60.0},
+    "reports-exports-purge": {"task": "reports.tasks.report_export_purge_task", "schedule": 3600.0},
 }
 
 # --- Auth -------------------------------------------------------------------------------
@@ -179,7 +206,8 @@ SIMPLE_JWT = {
 }
 
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework_simplejwt.authentication.JWTAuthentication"],
+    # simplejwt's, plus impersonation tokens (`act` claim): refused on /admin/, audited per request.
+    "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.TrancheJWTAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
@@ -198,11 +226,12 @@ if DEBUG:
     REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"].append("rest_framework.renderers.BrowsableAPIRenderer")
 
 DRF_STANDARDIZED_ERRORS = {
-    "EXCEPTION_HANDLER_CLASS": "core.errors.ExceptionHandler",
+    "EXCEPTION_HANDLER_CLASS": "core.exception_handler.ExceptionHandler",
     "ALLOWED_ERROR_STATUS_CODES": ["400", "401", "403", "404", "405", "409", "415", "422", "429", "500"],
+    # Every error status documents API.md's one shape (core/openapi.py), domain codes included.
     "ERROR_SCHEMAS": {
-        "409": "core.openapi.DomainErrorResponseSerializer",
-        "422": "core.openapi.DomainErrorResponseSerializer",
+        code: "core.openapi.ErrorResponseSerializer"
+        for code in ("400", "401", "403", "404", "405", "409", "415", "422", "429", "500")
     },
 }
 
@@ -230,12 +259,33 @@ SPECTACULAR_SETTINGS = {
         "ErrorCode429Enum": "drf_standardized_errors.openapi_serializers.ErrorCode429Enum.choices",
         "ErrorCode500Enum": "drf_standardized_errors.openapi_serializers.ErrorCode500Enum.choices",
         "UserRoleEnum": "accounts.enums.Role.choices",
+        "NotificationKindEnum": "notifications.enums.NotificationKind.choices",
+        "NotificationChannelEnum": "notifications.enums.DeliveryChannel.choices",
+        "KycKindEnum": "kyc.enums.KYCKind.choices",
+        "KycStatusEnum": "kyc.enums.KYCStatus.choices",
+        "KycDocumentKindEnum": "kyc.enums.DocumentKind.choices",
+        "BankAccountStatusEnum": "kyc.enums.BankAccountStatus.choices",
+        "DepositStatusEnum": "wallet.enums.DepositStatus.choices",
+        "DepositMethodEnum": "wallet.enums.DepositMethod.choices",
+        "WithdrawalStatusEnum": "wallet.enums.WithdrawalStatus.choices",
+        "PartyKindEnum": "invoices.enums.PartyKind.choices",
+        "PartyRoleEnum": "invoices.enums.PartyRole.choices",
+        "ProgramKindEnum": "invoices.enums.ProgramKind.choices",
+        "ProgramStatusEnum": "invoices.enums.ProgramStatus.choices",
+        "InvoiceStatusEnum": "invoices.enums.InvoiceStatus.choices",
+        "FinanceRequestStatusEnum": "invoices.enums.FinanceRequestStatus.choices",
+        "WorkflowActionEnum": "invoices.enums.WorkflowAction.choices",
+        "BidStatusEnum": "bidding.enums.BidStatus.choices",
+        "BidSideEnum": "bidding.enums.BidSide.choices",
     },
     "POSTPROCESSING_HOOKS": ["drf_standardized_errors.openapi_hooks.postprocess_schema_enums"],
 }
 
 # --- Money and fees ---------------------------------------------------------------------
 CURRENCY = "INR"
+# Marketplace fees in basis points of trade value; the seller's fee applies to secondary sales only.
+BUYER_FEE_BPS = env.int("BUYER_FEE_BPS", default=25)
+SELLER_FEE_BPS = env.int("SELLER_FEE_BPS", default=25)
 
 # --- Integrations: each outside service is an adapter chosen here ------------------------
 SMS_PROVIDER = env.str("SMS_PROVIDER", default="console")
@@ -244,6 +294,76 @@ TEXTLOCAL_API_KEY = env.str("TEXTLOCAL_API_KEY", default="")
 TEXTLOCAL_SENDER = env.str("TEXTLOCAL_SENDER", default="TRANCH")
 INTEGRATION_TIMEOUT_SECONDS = env.float("INTEGRATION_TIMEOUT_SECONDS", default=10.0)
 INTEGRATION_MAX_RETRIES = env.int("INTEGRATION_MAX_RETRIES", default=2)
+# Email (notifications): Django's backend; the console one prints each message to stdout.
+EMAIL_PROVIDER = env.str("EMAIL_PROVIDER", default="django")
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
+EMAIL_TIMEOUT = env.float("EMAIL_TIMEOUT", default=INTEGRATION_TIMEOUT_SECONDS)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Tranche <no-reply@tranche.local>")
+
+# --- Notifications and live updates (notifications app) ----------------------------------
+# A listing's marketplace update goes out at most once per interval (latest state wins).
+MARKETPLACE_PUSH_INTERVAL_MS = env.int("MARKETPLACE_PUSH_INTERVAL_MS", default=250)
+KYC_PROVIDER = env.str("KYC_PROVIDER", default="sandbox")
+SIGNZY_BASE_URL = env.str("SIGNZY_BASE_URL", default="https://api.signzy.app/api/v3")
+SIGNZY_API_KEY = env.str("SIGNZY_API_KEY", default="")
+BANK_PROVIDER = env.str("BANK_PROVIDER", default="sandbox")
+RAZORPAYX_BASE_URL = env.str("RAZORPAYX_BASE_URL", default="https://api.razorpay.com/v1")
+RAZORPAYX_KEY_ID = env.str("RAZORPAYX_KEY_ID", default="")
+RAZORPAYX_KEY_SECRET = env.str("RAZORPAYX_KEY_SECRET", default="")
+RAZORPAYX_ACCOUNT_NUMBER = env.str("RAZORPAYX_ACCOUNT_NUMBER", default="")
+
+# --- KYC and onboarding (kyc app) -------------------------------------------------------
+# The wallet composes KYC and bank status with whether its accounts are open.
+ONBOARDING_PROVIDER = "wallet.selectors.wallet_onboarding_status"
+# Below this name-match score (0-100) a PAN goes to manual review and a bank account fails.
+KYC_NAME_MATCH_THRESHOLD = env.int("KYC_NAME_MATCH_THRESHOLD", default=80)
+KYC_VERIFY_MAX_ATTEMPTS = env.int("KYC_VERIFY_MAX_ATTEMPTS", default=6)
+KYC_DOCUMENT_MAX_BYTES = 5 * 1024 * 1024
+KYC_MAX_BANK_ACCOUNTS = 5
+# Encryption at rest (kyc/crypto.py): comma-separated Fernet keys, the first encrypts, all
+# decrypt (rotate with `manage.py rotate_encryption_keys`); HMAC key for blind indexes.
+FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])
+BLIND_INDEX_KEY = env.str("BLIND_INDEX_KEY", default="")
+if not DEBUG and not (FIELD_ENCRYPTION_KEYS and BLIND_INDEX_KEY):
+    raise ImproperlyConfigured("FIELD_ENCRYPTION_KEYS and BLIND_INDEX_KEY must be set when DEBUG is off.")
+
+# --- Wallet: payments in, payouts out (wallet app) ----------------------------------------
+PAYMENT_PROVIDER = env.str("PAYMENT_PROVIDER", default="sandbox")
+PAYOUT_PROVIDER = env.str("PAYOUT_PROVIDER", default="sandbox")
+# Sandbox webhooks are signed like real ones; without a configured secret, one derived from
+# SECRET_KEY (the sandbox never talks to anyone else).
+PAYMENT_SANDBOX_WEBHOOK_SECRET = env.str("PAYMENT_SANDBOX_WEBHOOK_SECRET", default="") or (
+    "sandbox-payments-" + SECRET_KEY[:16]
+)
+PAYOUT_SANDBOX_WEBHOOK_SECRET = env.str("PAYOUT_SANDBOX_WEBHOOK_SECRET", default="") or (
+    "sandbox-payouts-" + SECRET_KEY[:16]
+)
+RAZORPAY_BASE_URL = env.str("RAZORPAY_BASE_URL", default="https://api.razorpay.com/v1")
+RAZORPAY_KEY_ID = env.str("RAZORPAY_KEY_ID", default="")
+RAZORPAY_KEY_SECRET = env.str("RAZORPAY_KEY_SECRET", default="")
+RAZORPAY_WEBHOOK_SECRET = env.str("RAZORPAY_WEBHOOK_SECRET", default="")
+RAZORPAYX_WEBHOOK_SECRET = env.str("RAZORPAYX_WEBHOOK_SECRET", default="")
+# A webhook whose timestamp is further than this from now is refused (replay window).
+WEBHOOK_TOLERANCE_SECONDS = env.int("WEBHOOK_TOLERANCE_SECONDS", default=300)
+# Largest single deposit or withdrawal the API accepts.
+WALLET_MAX_DEPOSIT = Decimal(env.str("WALLET_MAX_DEPOSIT", default="10000000.00"))
+WALLET_MAX_WITHDRAWAL = Decimal(env.str("WALLET_MAX_WITHDRAWAL", default="10000000.00"))
+WALLET_PROOF_MAX_BYTES = 5 * 1024 * 1024
+# A withdrawal still unpaid after this long is sent again (same idempotency key).
+WALLET_PAYOUT_RESUME_AFTER = timedelta(minutes=env.int("WALLET_PAYOUT_RESUME_MINUTES", default=10))
+
+# --- Primary platform (invoices app) ------------------------------------------------------
+# `local`: this app is the primary platform (nothing to import); `http`: pull financed
+# invoices and repayments from an external primary platform (`manage.py import_primary`).
+PRIMARY_PROVIDER = env.str("PRIMARY_PROVIDER", default="local")
+PRIMARY_API_URL = env.str("PRIMARY_API_URL", default="")
+PRIMARY_API_TOKEN = env.str("PRIMARY_API_TOKEN", default="")
 
 # --- I18N, static, media ----------------------------------------------------------------
 LANGUAGE_CODE = "en-in"
@@ -255,10 +375,15 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "media")))
 
+# --- Reports (reports app) -------------------------------------------------------------
+# An export with more rows than this runs as a Celery job the caller polls.
+REPORT_EXPORT_SYNC_MAX_ROWS = env.int("REPORT_EXPORT_SYNC_MAX_ROWS", default=10_000)
+# How long a finished export's signed download link works, and how long its file is kept.
+REPORT_EXPORT_LINK_SECONDS = env.int("REPORT_EXPORT_LINK_SECONDS", default=3600)
+REPORT_EXPORT_KEEP_HOURS = env.int("REPORT_EXPORT_KEEP_HOURS", default=24)
+
 # --- Idempotency ------------------------------------------------------------------------
 IDEMPOTENCY_KEY_TTL = timedelta(hours=24)
-# A key left "in progress" longer than this (its process died) may be taken over.
-IDEMPOTENCY_STALE_AFTER = timedelta(minutes=5)
 
 # --- Security ---------------------------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -277,8 +402,9 @@ LOGGING = {
     "formatters": {
         "json": {
             "()": "pythonjsonlogger.json.JsonFormatter",
-            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
-            "rename_fields": {"asctime": "at", "levelname": "level", "name": "logger"},
+            "fmt": "%(levelname)s %(name)s %(message)s %(request_id)s",
+            "rename_fields": {"levelname": "level", "name": "logger"},
+            "timestamp": "at",  # ISO 8601 in UTC with offset
         }
     },
     "handlers": {

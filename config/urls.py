@@ -4,24 +4,37 @@ from django_otp.admin import OTPAdminSite
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from core.api import ApiNotFoundView, HealthzView, ReadyzView
+from reports.dashboard import dashboard_urls
 
 # Staff must present a TOTP code to log in to the Django admin.
 admin.site.__class__ = OTPAdminSite
 admin.site.site_header = "Tranche administration"
 admin.site.site_title = "Tranche"
+# The index links to the staff dashboard (reports/dashboard.py).
+admin.site.index_template = "admin/tranche_index.html"
 
 api_v1 = [
     path("", include("accounts.urls")),
+    path("", include("kyc.urls")),
+    path("", include("notifications.urls")),
+    path("", include("wallet.urls")),
+    path("", include("invoices.urls")),
+    path("", include("trading.urls")),
+    path("", include("bidding.urls")),
+    path("", include("reports.urls")),
 ]
 
 urlpatterns = [
     path("healthz", HealthzView.as_view(), name="healthz"),
     path("readyz", ReadyzView.as_view(), name="readyz"),
+    *dashboard_urls(),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     path("api/v1/", include(api_v1)),
+    # The payment sandbox's hosted page (404 unless PAYMENT_PROVIDER=sandbox).
+    path("sandbox/", include("wallet.sandbox")),
     # Anything else under /api/ is a 404 in the API's error shape, not Django's HTML page.
     re_path(r"^api/", ApiNotFoundView.as_view()),
 ]

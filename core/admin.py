@@ -19,9 +19,10 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 @admin.register(AuditEvent)
 class AuditEventAdmin(ReadOnlyAdmin):
     list_display = ("at", "action", "actor", "impersonator", "target_type", "target_id", "ip")
-    list_filter = ("action",)
-    search_fields = ("action", "target_id", "request_id", "actor__phone")
+    list_filter = ("action", "target_type", ("impersonator", admin.EmptyFieldListFilter))
+    search_fields = ("action", "target_id", "request_id", "actor__phone", "impersonator__phone")
     list_select_related = ("actor", "impersonator")
+    date_hierarchy = "at"
 
 
 @admin.register(OutboxMessage)

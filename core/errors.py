@@ -1,18 +1,13 @@
 """One error hierarchy, mapped to HTTP in one place.
 
-Services raise `DomainError` subclasses with a stable `code`; the exception handler (built
-on drf-standardized-errors) turns them, and every DRF and Django error, into the shape of
+Services raise `DomainError` subclasses with a stable `code`; the exception handler
+(`core.exception_handler`, built on drf-standardized-errors) turns them, and every DRF and
+Django error, into the shape of
 API.md: ``{"type": ..., "errors": [{"code", "detail", "attr"}]}``. Unhandled exceptions
 become a 500 with no stack trace in the body (the trace goes to the log).
 """
 
-import logging
-
-from django.db import IntegrityError
-from drf_standardized_errors.handler import ExceptionHandler as BaseExceptionHandler
 from rest_framework import exceptions, status
-
-logger = logging.getLogger(__name__)
 
 
 class DomainError(exceptions.APIException):
@@ -72,24 +67,3 @@ class InvalidInput(DomainError):
 
     status_code = status.HTTP_400_BAD_REQUEST
     code = "invalid"
-
-
-class ExceptionHandler(BaseExceptionHandler):
-    def convert_known_exceptions(self, exc: Exception) -> Exception:
-        if isinstance(exc, exceptions.Throttled):
-            exc = RateLimited(retry_after=int(exc.wait) + 1 if exc.wait else None)
-        if isinstance(exc, RateLimited) and exc.retry_after:
-            exc.wait = exc.retry_after  # becomes the Retry-After header
-        if isinstance(exc, IntegrityError):
-            # A constraint was the last line of defence: report a conflict, never leak SQL.
-            logger.warning("integrity error reached the API edge", exc_info=exc)
-            return Conflict("The change conflicts with the current state; retry.")
-        return super().convert_known_exceptions(exc)
-
-    def format_exception(self, exc: exceptions.APIException) -> dict:
-        data = super().format_exception(exc)
-        attr = getattr(exc, "attr", None)
-        if attr and len(data.get("errors", [])) == 1:
-            data["errors"][0]["attr"] = attr
-        return data
-

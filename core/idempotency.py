@@ -9,8 +9,13 @@ once), runs the view and stores the response. Later requests with the same user 
 - still running → 409 `idempotency_key_in_progress`.
 
 A 5xx is not stored (the key is freed so the client can retry); 4xx answers are, like any
-other outcome. Keys expire after `IDEMPOTENCY_KEY_TTL` (24 h); a key left in progress longer
-than `IDEMPOTENCY_STALE_AFTER` (its process died) can be taken over.
+other outcome. Keys expire after `IDEMPOTENCY_KEY_TTL` (24 h).
+
+A key left `in_progress` (its process died between committing the effect and storing the
+response) is never taken over: the effect may have happened, so running the request again
+could move money twice. It answers 409 until it expires; the client checks the outcome
+(the list endpoints show it) and uses a new key if nothing happened. Found by the chaos
+test (docs/reliability.md).
 """
 
 import functools
@@ -101,11 +106,7 @@ def _claim(user, key: str, fingerprint: str) -> tuple[IdempotencyKey, bool]:
         if existing is None:
             continue  # purged between our insert and our read: try again
         expired = existing.created_at < now - settings.IDEMPOTENCY_KEY_TTL
-        stale = (
-            existing.status == IdempotencyKey.Status.IN_PROGRESS
-            and existing.updated_at < now - settings.IDEMPOTENCY_STALE_AFTER
-        )
-        if expired or stale:
+        if expired:
             # Take the row over atomically: only one request can win this update.
             taken = IdempotencyKey.objects.filter(pk=existing.pk, updated_at=existing.updated_at).update(
                 fingerprint=fingerprint,

@@ -80,3 +80,12 @@ class MoneyField(models.DecimalField):
         if value is not None and not hasattr(value, "resolve_expression"):
             value = to_money(value)
         return super().get_db_prep_save(value, connection)
+
+
+def money_expression(expression):
+    """`expression` rounded to paise, for CHECK constraints that add money columns: exact on
+    PostgreSQL's numeric, and it keeps SQLite (which stores decimals as floating point, so
+    100.10 - 10.01 is 90.08999…) agreeing with what Python wrote."""
+    from django.db.models.functions import Round
+
+    return Round(expression, DECIMAL_PLACES)

@@ -81,11 +81,17 @@ def registered_handlers(topic: str) -> dict[str, Handler]:
 
 def outbox_publish(*, topic: str, payload: dict) -> list[OutboxMessage]:
     """Write the topic's messages in the caller's transaction (required)."""
+    return outbox_publish_many(events=[(topic, payload)])
+
+
+def outbox_publish_many(*, events: list[tuple[str, dict]]) -> list[OutboxMessage]:
+    """Several events in one INSERT (the hot path publishes a trade and a listing change)."""
     connection = transaction.get_connection()
     if not connection.in_atomic_block:
         raise RuntimeError("outbox_publish must run inside transaction.atomic().")
     messages = OutboxMessage.objects.bulk_create(
-        [OutboxMessage(topic=topic, handler=name, payload=payload) for name in _handlers.get(topic, {})]
+        [OutboxMessage(topic=topic, handler=name, payload=payload)
+         for topic, payload in events for name in _handlers.get(topic, {})]
     )
     if messages:
         transaction.on_commit(_after_commit)

@@ -6,6 +6,22 @@ from django.utils.module_loading import import_string
 ADAPTERS: dict[str, tuple[str, dict[str, str]]] = {
     # service: (setting name, {provider: import path})
     "sms": ("SMS_PROVIDER", {"console": "integrations.sms.ConsoleSms", "textlocal": "integrations.sms.TextlocalSms"}),
+    "email": ("EMAIL_PROVIDER", {"django": "integrations.email.DjangoEmail"}),
+    "kyc": ("KYC_PROVIDER", {"sandbox": "integrations.kyc.SandboxKyc", "signzy": "integrations.kyc.SignzyKyc"}),
+    "bank": (
+        "BANK_PROVIDER", {"sandbox": "integrations.bank.SandboxBank", "razorpayx": "integrations.bank.RazorpayXBank"}
+    ),
+    "payments": (
+        "PAYMENT_PROVIDER",
+        {"sandbox": "integrations.payments.SandboxPayments", "razorpay": "integrations.payments.RazorpayPayments"},
+    ),
+    "payouts": (
+        "PAYOUT_PROVIDER",
+        {"sandbox": "integrations.payouts.SandboxPayouts", "razorpayx": "integrations.payouts.RazorpayXPayouts"},
+    ),
+    "primary": (
+        "PRIMARY_PROVIDER", {"local": "integrations.primary.LocalPrimary", "http": "integrations.primary.HttpPrimary"}
+    ),
 }
 
 

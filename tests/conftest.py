@@ -40,3 +40,34 @@ def investor_client(investor) -> APIClient:
 requires_postgres = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="needs PostgreSQL (row locks and SKIP LOCKED); SQLite serialises writers"
 )
+
+
+@pytest.fixture
+def assert_reconciled():
+    """Call at the end of a test that moves money: every wallet invariant holds
+    (`wallet.reconcile.reconcile()` finds no difference)."""
+
+    def check() -> None:
+        from wallet.reconcile import reconcile
+
+        differences = reconcile()
+        assert differences == [], "reconcile found differences:\n" + "\n".join(differences)
+
+    return check
+
+
+@pytest.fixture(autouse=True)
+def _reference_data(request):
+    """Rows that data migrations create (the TDS rules) are wiped when a transactional test
+    flushes the database; put them back, idempotently, before every database test."""
+    import importlib
+
+    from django.apps import apps
+
+    marker = request.node.get_closest_marker("django_db")
+    names = set(request.fixturenames)
+    if marker is None and not names & {"db", "transactional_db"}:
+        return
+    transactional = bool(marker and marker.kwargs.get("transaction")) or "transactional_db" in names
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    importlib.import_module("trading.migrations.0003_seed_tax_rules").seed(apps, None)

@@ -23,6 +23,9 @@ os.environ.setdefault("CELERY_EAGER", "1")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 os.environ.setdefault("SECURE_COOKIES", "0")
 os.environ.setdefault("DATABASE_POOL_MAX", "40")  # race tests run dozens of threads
+# Encryption at rest (kyc/crypto.py): fixed test-only keys; DEBUG is off, so they must be set.
+os.environ.setdefault("FIELD_ENCRYPTION_KEYS", "0Ah9B8-adaICXVdTx6j8Vqz7Nmfvx1S9FTPYdLSWtx4=")
+os.environ.setdefault("BLIND_INDEX_KEY", "test-only-blind-index-key-0123456789abcdef")
 
 if "DATABASE_URL" not in os.environ and _answers("127.0.0.1", 5432):
     os.environ["DATABASE_URL"] = "postgres://postgres@127.0.0.1:5432/tranche"

@@ -129,3 +129,17 @@ def test_twenty_concurrent_requests_with_one_key_execute_once():
     replay = authenticate(APIClient(), user).post(URL, {"amount": "10.00", "delay": 0.2}, HTTP_IDEMPOTENCY_KEY=key)
     assert replay.status_code == 201
     assert replay.json()["id"] == AuditEvent.objects.get(action="test.idempotent").id
+
+
+def test_a_key_left_in_progress_is_never_run_again(client_and_user):
+    """A process that died after committing its effect but before storing the response
+    leaves the key in progress; running the request again could move money twice."""
+    client, _user = client_and_user
+    client.post(URL, {"amount": "10.00"}, HTTP_IDEMPOTENCY_KEY="died")
+    long_ago = timezone.now() - timedelta(hours=2)
+    IdempotencyKey.objects.filter(key="died").update(status=IdempotencyKey.Status.IN_PROGRESS, response_body=None,
+                                                     response_status=None, updated_at=long_ago)
+    response = client.post(URL, {"amount": "10.00"}, HTTP_IDEMPOTENCY_KEY="died")
+    assert response.status_code == 409
+    assert response.json()["errors"][0]["code"] == "idempotency_key_in_progress"
+    assert executions() == 1

@@ -27,6 +27,7 @@ class Command(BaseCommand):
         if all == bool(name):
             raise CommandError("Give one job name or --all (see --list).")
         names = sorted(schedule) if all else [name]
+        app.loader.import_default_modules()  # task modules are discovered lazily otherwise
         for job in names:
             if job not in schedule:
                 raise CommandError(f"Unknown periodic job {job!r}. Known: {', '.join(sorted(schedule))}")

@@ -1,0 +1,37 @@
+"""The one place errors become HTTP: every DomainError, DRF and Django error, in API.md's shape.
+
+Kept apart from `core.errors` because drf-standardized-errors imports DRF's views, which
+load the authentication classes, which raise domain errors: services import `core.errors`
+without pulling in the HTTP layer.
+"""
+
+import logging
+
+from django.db import IntegrityError
+from drf_standardized_errors.handler import ExceptionHandler as BaseExceptionHandler
+from rest_framework import exceptions
+
+from core.errors import Conflict, RateLimited
+
+logger = logging.getLogger(__name__)
+
+
+class ExceptionHandler(BaseExceptionHandler):
+    def convert_known_exceptions(self, exc: Exception) -> Exception:
+        if isinstance(exc, exceptions.Throttled):
+            exc = RateLimited(retry_after=int(exc.wait) + 1 if exc.wait else None)
+        if isinstance(exc, RateLimited) and exc.retry_after:
+            exc.wait = exc.retry_after  # becomes the Retry-After header
+        if isinstance(exc, IntegrityError):
+            # A constraint was the last line of defence: report a conflict, never leak SQL.
+            logger.warning("integrity error reached the API edge", exc_info=exc)
+            return Conflict("The change conflicts with the current state; retry.")
+        return super().convert_known_exceptions(exc)
+
+    def format_exception(self, exc: exceptions.APIException) -> dict:
+        data = super().format_exception(exc)
+        attr = getattr(exc, "attr", None)
+        if attr and len(data.get("errors", [])) == 1:
+            data["errors"][0]["attr"] = attr
+        return data
+

@@ -1,0 +1,219 @@
+import uuid
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+from freezegun import freeze_time
+
+from core.outbox import OutboxMessage
+from invoices.enums import OfferingStatus
+from tests.accounts.factories import UserFactory
+from tests.conftest import authenticate
+from tests.trading.factories import make_offering, post_primary, trader
+from trading.models import Holding, Listing, Trade, UnitTransfer
+from trading.services import listing_buy, listing_cancel, listing_post_secondary
+from wallet.enums import AccountKind
+from wallet.selectors import wallet_balance, wallet_system_balance
+
+pytestmark = pytest.mark.django_db
+
+
+def buy(client, listing, units, **headers):
+    return client.post(f"/api/v1/listings/{listing.pk}/buy/", {"units": units}, **headers)
+
+
+def available(user) -> Decimal:
+    return wallet_balance(user=user).available
+
+
+@pytest.fixture
+def listing():
+    return post_primary(make_offering(), units=100, price="800.00", min_units=5)
+
+
+def test_buying_from_the_platform_moves_exact_money_and_units(api_client, listing, settings, assert_books_clean):
+    settings.BUYER_FEE_BPS = 25
+    buyer = trader("100000.00")
+    fees_before = wallet_system_balance(kind=AccountKind.FEES)
+
+    response = buy(authenticate(api_client, buyer), listing, 10)
+
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert body == {
+        "id": body["id"], "listing": listing.pk, "offering": listing.offering_id, "side": "buy", "units": 10,
+        "price_per_unit": "800.00", "amount": "8000.00", "fee": "20.00", "total": "8020.00",
+        "created_at": body["created_at"],
+    }
+    assert available(buyer) == Decimal("91980.00")
+    assert wallet_system_balance(kind=AccountKind.PLATFORM_PROCEEDS) == Decimal("8000.00")
+    assert wallet_system_balance(kind=AccountKind.FEES) - fees_before == Decimal("20.00")
+    holding = Holding.objects.get(owner=buyer)
+    assert (holding.units, holding.units_listed, holding.cost_basis) == (10, 0, Decimal("8000.00"))
+    inventory = Holding.objects.get(offering=listing.offering, owner__isnull=True)
+    assert (inventory.units, inventory.units_listed) == (90, 90)
+    listing.refresh_from_db()
+    assert (listing.units_remaining, listing.status) == (90, "open")
+    transfer = UnitTransfer.objects.get(kind="trade")
+    assert (transfer.from_holding_id, transfer.to_holding_id, transfer.units) == (inventory.pk, holding.pk, 10)
+    event = OutboxMessage.objects.filter(topic="trade.executed").first()
+    assert event is not None and event.payload["buyer_id"] == buyer.pk and event.payload["seller_id"] is None
+    assert_books_clean()
+
+
+def test_secondary_sale_charges_both_fees(listing, settings, assert_books_clean):
+    settings.BUYER_FEE_BPS = 25
+    settings.SELLER_FEE_BPS = 50
+    seller = trader("100000.00")
+    listing_buy(buyer=seller, listing_id=listing.pk, units=20)  # 16,000 + 40 fee
+    resale = listing_post_secondary(seller=seller, offering_id=listing.offering_id, units=10,
+                                    price_per_unit=Decimal("810.00"))
+    buyer = trader("50000.00")
+    seller_before = available(seller)
+
+    trade = listing_buy(buyer=buyer, listing_id=resale.pk, units=10)
+
+    assert (trade.amount, trade.buyer_fee, trade.seller_fee) == (Decimal("8100.00"), Decimal("20.25"),
+                                                                 Decimal("40.50"))
+    assert available(buyer) == Decimal("50000.00") - Decimal("8120.25")
+    assert available(seller) - seller_before == Decimal("8059.50")
+    seller_holding = Holding.objects.get(owner=seller)
+    assert (seller_holding.units, seller_holding.units_listed) == (10, 0)
+    assert seller_holding.cost_basis == Decimal("8000.00")  # half of 16,000 at the average price
+    assert trade.seller_cost_basis == Decimal("8000.00")
+    assert_books_clean()
+
+
+def test_a_partial_fill_leaves_the_rest_open_and_the_last_fill_closes_it(listing, assert_books_clean):
+    first, second = trader("100000.00"), trader("100000.00")
+    listing_buy(buyer=first, listing_id=listing.pk, units=60)
+    listing_buy(buyer=second, listing_id=listing.pk, units=40)
+    listing.refresh_from_db()
+    assert (listing.units_remaining, listing.status) == (0, "filled")
+    listing.offering.refresh_from_db()
+    assert listing.offering.status == OfferingStatus.SOLD_OUT
+    assert_books_clean()
+
+
+@pytest.mark.parametrize(("units", "code", "status"), [(3, "below_minimum_units", 422),
+                                                        (101, "insufficient_units", 422)])
+def test_unit_rules_refuse_and_move_nothing(api_client, listing, units, code, status, assert_books_clean):
+    buyer = trader("100000.00")
+    response = buy(authenticate(api_client, buyer), listing, units)
+    assert response.status_code == status
+    assert response.json()["errors"][0]["code"] == code
+    assert available(buyer) == Decimal("100000.00")
+    assert not Trade.objects.exists() and not Holding.objects.filter(owner=buyer, units__gt=0).exists()
+    assert_books_clean()
+
+
+def test_the_last_units_may_be_fewer_than_the_minimum(listing):
+    listing_buy(buyer=trader("100000.00"), listing_id=listing.pk, units=97)
+    trade = listing_buy(buyer=trader("10000.00"), listing_id=listing.pk, units=3)  # min 5, only 3 left
+    assert trade.units == 3
+
+
+def test_insufficient_funds_moves_nothing(api_client, listing, assert_books_clean):
+    buyer = trader("8019.99")  # 10 units cost 8,000 + 20 fee
+    response = buy(authenticate(api_client, buyer), listing, 10)
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["code"] == "insufficient_funds"
+    assert available(buyer) == Decimal("8019.99")
+    listing.refresh_from_db()
+    assert listing.units_remaining == 100
+    assert not Trade.objects.exists()
+    assert_books_clean()
+
+
+def test_self_trade_is_refused(api_client, listing):
+    seller = trader("100000.00")
+    listing_buy(buyer=seller, listing_id=listing.pk, units=10)
+    resale = listing_post_secondary(seller=seller, offering_id=listing.offering_id, units=10,
+                                    price_per_unit=Decimal("800.00"))
+    response = buy(authenticate(api_client, seller), resale, 5)
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["code"] == "self_trade"
+    assert Trade.objects.count() == 1
+
+
+def test_a_cancelled_listing_cannot_be_bought(api_client, listing, assert_books_clean):
+    seller = trader("100000.00")
+    listing_buy(buyer=seller, listing_id=listing.pk, units=10)
+    resale = listing_post_secondary(seller=seller, offering_id=listing.offering_id, units=10,
+                                    price_per_unit=Decimal("800.00"))
+    listing_cancel(user=seller, listing_id=resale.pk)
+    buyer = trader("100000.00")
+    response = buy(authenticate(api_client, buyer), resale, 5)
+    assert response.status_code == 409
+    assert response.json()["errors"][0]["code"] == "listing_closed"
+    assert available(buyer) == Decimal("100000.00")
+    assert Holding.objects.get(owner=seller).units_listed == 0
+    assert_books_clean()
+
+
+def test_a_listing_past_its_close_cannot_be_bought(api_client):
+    offering = make_offering()
+    closes = timezone.now() + timedelta(hours=1)
+    listing = post_primary(offering, units=50, closes_at=closes)
+    buyer = trader("100000.00")
+    with freeze_time(closes + timedelta(seconds=1)):
+        response = buy(authenticate(api_client, buyer), listing, 5)
+    assert response.status_code == 409
+    assert response.json()["errors"][0]["code"] == "listing_closed"
+
+
+def test_a_listing_not_yet_open_cannot_be_bought(api_client):
+    listing = post_primary(make_offering(), units=50, opens_at=timezone.now() + timedelta(days=1))
+    response = buy(authenticate(api_client, trader("100000.00")), listing, 5)
+    assert response.status_code == 409
+    assert response.json()["errors"][0]["code"] == "listing_closed"
+
+
+def test_an_unverified_buyer_is_refused(api_client, listing):
+    unverified = UserFactory()
+    response = buy(authenticate(api_client, unverified), listing, 5)
+    assert response.status_code == 403
+    assert response.json()["errors"][0]["code"] == "kyc_required"
+    listing.refresh_from_db()
+    assert listing.units_remaining == 100
+
+
+def test_a_buyer_without_a_verified_bank_account_is_refused(api_client, listing):
+    from tests.wallet.factories import fund, verified_investor
+
+    buyer = verified_investor()
+    fund(buyer, "10000.00")
+    response = buy(authenticate(api_client, buyer), listing, 5)
+    assert response.status_code == 403
+    assert response.json()["errors"][0]["code"] == "bank_account_required"
+
+
+def test_idempotent_replay_buys_once(api_client, listing, assert_books_clean):
+    buyer = trader("100000.00")
+    client = authenticate(api_client, buyer)
+    key = str(uuid.uuid4())
+    first = buy(client, listing, 10, HTTP_IDEMPOTENCY_KEY=key)
+    second = buy(client, listing, 10, HTTP_IDEMPOTENCY_KEY=key)
+    assert first.status_code == second.status_code == 201
+    assert first.json() == second.json()
+    assert Trade.objects.count() == 1
+    assert available(buyer) == Decimal("91980.00")
+    other = buy(client, listing, 11, HTTP_IDEMPOTENCY_KEY=key)
+    assert other.status_code == 422 and other.json()["errors"][0]["code"] == "idempotency_key_reused"
+    assert_books_clean()
+
+
+@pytest.mark.parametrize("units", [0, -1, "abc", 1.5, None])
+def test_bad_units_are_a_400(api_client, listing, units):
+    response = api_client.post(f"/api/v1/listings/{listing.pk}/buy/", {"units": units}, format="json",
+                               **{"HTTP_AUTHORIZATION": authenticate(api_client, trader("1000.00"))
+                                  ._credentials["HTTP_AUTHORIZATION"]})
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["attr"] == "units"
+    assert not Trade.objects.exists()
+
+
+def test_an_unknown_listing_is_a_404(api_client):
+    response = buy(authenticate(api_client, trader("1000.00")), Listing(pk=999999), 1)
+    assert response.status_code == 404

@@ -33,9 +33,10 @@ test: install-dev
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 check: install-dev
-	DEBUG=1 $(BIN)/python manage.py makemigrations --check --dry-run
+	env -u DATABASE_URL -u REDIS_URL DEBUG=1 $(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/ruff check .
-	DEBUG=1 $(BIN)/python manage.py spectacular --validate --fail-on-warn --file /dev/null
+	env -u DATABASE_URL -u REDIS_URL DEBUG=1 $(BIN)/python manage.py spectacular --validate --fail-on-warn \
+		--file /dev/null
 
 lint: install-dev
 	$(BIN)/ruff check .

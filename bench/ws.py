@@ -7,7 +7,7 @@ What runs, all on this machine:
 - the Procfile's `ws` process (uvicorn, config.asgi) with channels-redis;
 - one Celery worker (solo pool) that drains the outbox and runs the throttle's flush task;
 - this process: `--clients` WebSocket clients (the `websockets` package) on /ws/marketplace/;
-- a publisher subprocess (`--publish`). Trading does not exist yet, so it stands in for it:
+- a publisher subprocess (`--publish`) that stands in for trading, so no buy's own cost is measured:
   each "trade" is a committed transaction that writes a `listing.changed` outbox event
   (`outbox_publish`), exactly what trading will do. From there the path is production's:
   commit → drain task (Redis broker) → worker runs the handler → throttle → channel layer →

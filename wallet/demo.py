@@ -1,14 +1,16 @@
 """Demo wallet: the KYC-verified investors get money in through both deposit paths, and the
 world shows deposits and withdrawals in their states — credited, pending (a sandbox payment
 page still to pay), failed, pending verification and rejected deposits; paid, failed and
-reversed withdrawals. The last verified investor is the demo's "large investor" (enough
-money to cross the TDS threshold in the marketplace demo). Everything goes through the
+reversed withdrawals, and one still processing (its payout timed out). The last verified
+investor is the demo's "large investor" (enough money to cross the TDS threshold in the
+marketplace demo). Everything goes through the
 wallet's services and the sandbox adapters' signed webhooks, so `reconcile` is clean.
 
 Run outside a transaction (as `seed_demo_data` does), each service commits and the outbox
 runs its handlers at once in the embedded mode, so a withdrawal is paid (or failed) before
-the next line, and the bank's reversal can follow it. A withdrawal stays `pending` or
-`processing` only while a payout is in flight, which the embedded mode never leaves open."""
+the next line, and the bank's reversal can follow it. `processing` is shown by a payout that
+timed out (the sandbox's timeout fault); `pending` lasts only until the outbox runs, which
+the embedded mode does at once after the commit."""
 
 from decimal import Decimal
 
@@ -94,3 +96,14 @@ def _states(user, verifier) -> None:
             amount=returned.amount, event_id=f"demo-reversal-{returned.pk}", reason="Beneficiary account closed",
         )
         payout_webhook_receive(provider="sandbox", headers=headers, body=body)
+    # One payout whose provider never answered: `processing` until the resume job (or the
+    # provider's webhook) settles it. The sandbox's timeout fault stands in for the silence.
+    from django.core.cache import cache
+
+    from integrations.payouts import SANDBOX_FAULT_CACHE_KEY
+
+    cache.set(SANDBOX_FAULT_CACHE_KEY, "timeout", timeout=60)
+    try:
+        withdrawal_create(user=user, amount=Decimal("1500.00"), bank_account_id=bank_account.pk)
+    finally:
+        cache.delete(SANDBOX_FAULT_CACHE_KEY)

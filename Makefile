@@ -18,8 +18,13 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt
 	$(BIN)/python -m pip install -q -r requirements-dev.txt
 	touch $@ $(VENV)/.runtime
 
-install: $(VENV)/.runtime
-install-dev: $(VENV)/.dev
+install: $(VENV)/.runtime .env
+install-dev: $(VENV)/.dev .env
+
+# Local development only (gitignored, never deployed): manage.py runs with DEBUG on, so it
+# needs no production secrets. Tests, CI and the benchmarks set DEBUG themselves.
+.env:
+	printf '# Local development settings (see the README table); not used by tests or CI.\nDEBUG=1\n' > .env
 
 # The embedded default: SQLite, eager Celery, in-memory channel layer, no Redis needed.
 run: export DEBUG ?= 1

@@ -18,6 +18,12 @@ logger = logging.getLogger(__name__)
 
 class ExceptionHandler(BaseExceptionHandler):
     def convert_known_exceptions(self, exc: Exception) -> Exception:
+        if isinstance(exc, exceptions.AuthenticationFailed) and isinstance(exc.detail, dict):
+            # simplejwt puts {detail, code, messages} in one exception; API.md wants one error.
+            clean = exceptions.AuthenticationFailed(str(exc.detail.get("detail", "Invalid token.")),
+                                                    str(exc.detail.get("code", "token_not_valid")))
+            clean.auth_header = getattr(exc, "auth_header", None)
+            exc = clean
         if isinstance(exc, exceptions.Throttled):
             exc = RateLimited(retry_after=int(exc.wait) + 1 if exc.wait else None)
         if isinstance(exc, RateLimited) and exc.retry_after:

@@ -24,10 +24,14 @@ def test_unauthenticated_is_401_in_shape(api_client):
     assert response.json()["errors"][0]["attr"] is None
 
 
-def test_a_bad_token_is_401(api_client):
+def test_a_bad_token_is_401_with_one_error(api_client):
     response = api_client.get("/api/v1/me/", HTTP_AUTHORIZATION="Bearer nonsense")
     assert response.status_code == 401
-    assert response.json()["errors"][0]["code"] == "token_not_valid"
+    assert response.json() == {
+        "type": "client_error",
+        "errors": [{"code": "token_not_valid", "detail": "Given token not valid for any token type", "attr": None}],
+    }
+    assert response.has_header("WWW-Authenticate")
 
 
 def test_forbidden_is_403_in_shape(api_client):

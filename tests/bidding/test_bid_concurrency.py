@@ -9,9 +9,9 @@ from bidding.models import Bid
 from bidding.services import bid_accept, bid_modify, bid_required_amount, bid_withdraw
 from core.errors import DomainError
 from tests.bidding.factories import bidder, investor_listing, place
+from tests.concurrency import run_concurrently as run_at_once
 from tests.conftest import requires_postgres
 from tests.trading.factories import trader
-from tests.trading.test_listing_buy_concurrency import run_at_once
 from trading.models import Holding, Listing, Trade
 from trading.services import listing_buy, listing_cancel
 from wallet.models import JournalEntry

@@ -1,12 +1,11 @@
 """Real threads against PostgreSQL: nothing is oversold or double-spent."""
 
-import threading
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 
 from core.errors import DomainError
+from tests.concurrency import run_concurrently
 from tests.conftest import requires_postgres
 from tests.trading.factories import make_offering, post_primary, trader
 from trading.models import Holding, Listing, Trade
@@ -16,35 +15,13 @@ from wallet.selectors import wallet_balance
 pytestmark = [requires_postgres, pytest.mark.django_db(transaction=True)]
 
 
-def run_at_once(functions, timeout=60):
-    """Start every function at the same moment; return each one's result or exception."""
-    barrier = threading.Barrier(len(functions))
-    results = [None] * len(functions)
-
-    def run(index, function):
-        try:
-            barrier.wait(timeout=timeout)
-            results[index] = function()
-        except Exception as exc:
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, f)) for i, f in enumerate(functions)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout)
-    return results
-
-
 def test_fifty_buyers_on_ten_units_sell_exactly_ten(assert_books_clean):
     listing = post_primary(make_offering(), units=100)
     early = trader("1000000.00")
     listing_buy(buyer=early, listing_id=listing.pk, units=90)  # 10 left
     buyers = [trader("10000.00") for _ in range(50)]
 
-    results = run_at_once([lambda b=b: listing_buy(buyer=b, listing_id=listing.pk, units=1) for b in buyers])
+    results = run_concurrently([lambda b=b: listing_buy(buyer=b, listing_id=listing.pk, units=1) for b in buyers])
 
     trades = [r for r in results if isinstance(r, Trade)]
     errors = [r for r in results if isinstance(r, Exception)]
@@ -63,7 +40,7 @@ def test_two_buyers_on_the_last_unit(assert_books_clean):
     listing = post_primary(make_offering(), units=100)
     listing_buy(buyer=trader("1000000.00"), listing_id=listing.pk, units=99)
     first, second = trader("5000.00"), trader("5000.00")
-    results = run_at_once([lambda: listing_buy(buyer=first, listing_id=listing.pk, units=1),
+    results = run_concurrently([lambda: listing_buy(buyer=first, listing_id=listing.pk, units=1),
                            lambda: listing_buy(buyer=second, listing_id=listing.pk, units=1)])
     assert sum(isinstance(r, Trade) for r in results) == 1
     assert all(isinstance(r, Trade | DomainError) for r in results)
@@ -79,7 +56,7 @@ def test_a_buy_racing_the_sellers_cancel_has_one_consistent_outcome(assert_books
         resale = listing_post_secondary(seller=seller, offering_id=primary.offering_id, units=4,
                                         price_per_unit=Decimal("800.00"))
         buyer = trader("10000.00")
-        buy_result, cancel_result = run_at_once([
+        buy_result, cancel_result = run_concurrently([
             lambda b=buyer, r=resale: listing_buy(buyer=b, listing_id=r.pk, units=4),
             lambda r=resale: listing_cancel(user=seller, listing_id=r.pk),
         ])
@@ -101,7 +78,8 @@ def test_many_buyers_across_listings_never_overdraw(assert_books_clean):
     """One buyer with money for exactly three buys tries eight at once on eight listings."""
     listings = [post_primary(make_offering(), units=10) for _ in range(8)]
     buyer = trader("2406.00")  # 3 × (800 + 2 fee)
-    results = run_at_once([lambda lst=lst: listing_buy(buyer=buyer, listing_id=lst.pk, units=1) for lst in listings])
+    results = run_concurrently([lambda lst=lst: listing_buy(buyer=buyer, listing_id=lst.pk, units=1)
+                                for lst in listings])
     assert sum(isinstance(r, Trade) for r in results) == 3
     assert {r.code for r in results if isinstance(r, Exception)} == {"insufficient_funds"}
     assert wallet_balance(user=buyer).available == Decimal("0.00")

@@ -1,14 +1,13 @@
 """Real threads racing for the same money, on PostgreSQL (row locks, unique indexes)."""
 
-import threading
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 from rest_framework.test import APIClient
 
 from integrations.payments import SandboxPayments
 from tests.accounts.factories import UserFactory
+from tests.concurrency import run_concurrently
 from tests.conftest import authenticate, requires_postgres
 from tests.wallet.factories import fund, verified_bank_account, verified_investor
 from wallet.enums import DepositMethod, DepositStatus
@@ -19,29 +18,6 @@ from wallet.selectors import wallet_balance
 from wallet.services import wallet_hold, wallet_open, withdrawal_create
 
 pytestmark = [requires_postgres, pytest.mark.django_db(transaction=True)]
-
-
-def run_concurrently(functions, timeout=30):
-    """Start every function at the same moment; return their results (or exceptions)."""
-    barrier = threading.Barrier(len(functions), timeout=timeout)
-    results = [None] * len(functions)
-
-    def runner(index, function):
-        try:
-            barrier.wait()
-            results[index] = function()
-        except BaseException as exc:
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=runner, args=(i, f)) for i, f in enumerate(functions)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout)
-        assert not thread.is_alive(), "a racing thread hung"
-    return results
 
 
 def balances(user):

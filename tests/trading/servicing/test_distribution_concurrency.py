@@ -1,13 +1,12 @@
 """Twice at once: the same distribution run by two workers, the same repayment recorded by
 two admins, and a buy racing a distribution. Real threads on PostgreSQL."""
 
-import threading
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 
 from core import outbox
+from tests.concurrency import run_concurrently
 from tests.conftest import requires_postgres
 from tests.trading.factories import trader
 from trading.models import Holding
@@ -22,24 +21,7 @@ pytestmark = [pytest.mark.django_db(transaction=True), requires_postgres]
 
 
 def _together(*calls):
-    barrier = threading.Barrier(len(calls), timeout=30)
-    results: list = [None] * len(calls)
-
-    def run(index, call):
-        try:
-            barrier.wait()
-            results[index] = call()
-        except Exception as exc:
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
+    return run_concurrently(list(calls))
 
 
 @pytest.fixture

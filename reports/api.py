@@ -12,6 +12,7 @@ from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.api import AdminUserOutputSerializer
 from accounts.enums import Role
 from accounts.permissions import ADMIN_ROLES, IsStaffRole
 from core.pagination import NewestFirstCursorPagination, PagePagination
@@ -153,17 +154,7 @@ class AdminUserListApi(APIView):
                                               required=False)
         is_active = serializers.BooleanField(required=False, allow_null=True, default=None)
 
-    class OutputSerializer(serializers.Serializer):
-        id = serializers.IntegerField()
-        phone = serializers.CharField()
-        name = serializers.CharField()
-        email = serializers.CharField()
-        role = serializers.ChoiceField(choices=Role.choices)
-        is_active = serializers.BooleanField()
-        date_joined = serializers.DateTimeField()
-        last_login = serializers.DateTimeField(allow_null=True)
-        kyc_status = serializers.CharField()
-        bank_status = serializers.CharField()
+    OutputSerializer = AdminUserOutputSerializer  # the same shape as one user's detail
 
     @extend_schema(parameters=[FilterSerializer], responses={200: OutputSerializer(many=True)})
     def get(self, request):

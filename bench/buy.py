@@ -25,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from decimal import Decimal
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -82,62 +83,73 @@ def django_setup() -> None:
     django.setup()
 
 
+def market_world():
+    """A primary-platform world (test factories) whose program and counterparty limits are
+    large enough for any benchmark. Call with Celery eager, inside `django_setup()`."""
+    from invoices.models import Counterparty, Program
+    from tests.invoices.conftest import build_world
+
+    world = build_world(signatures_required=1)
+    Program.objects.filter(pk=world.program.pk).update(max_limit_amount=Decimal("1e12"),
+                                                       max_invoice_amount=Decimal("1e10"))
+    Counterparty.objects.filter(pk=world.counterparty.pk).update(limit_amount=Decimal("1e12"))
+    world.program.refresh_from_db()
+    world.counterparty.refresh_from_db()
+    return world
+
+
+UNIT_PRICE = Decimal("1000.00")
+
+
+def offering_of(world, *, units: int, price: Decimal = UNIT_PRICE):
+    """A 120-day invoice, 80% financed, signed, disbursed and cut into `units` bullet units of
+    `price` each (the unit is large enough to keep its yield at par, see irr.UnitTooSmall)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from invoices.services.financing import finance_request_create, finance_request_disburse, finance_request_sign
+    from tests.invoices.factories import InvoiceFactory
+    from trading.services import offering_fractionalize
+
+    today = timezone.localdate()
+    invoice = InvoiceFactory(counterparty=world.counterparty, amount=price * units * 5 / 4, issue_date=today,
+                             due_date=today + timedelta(days=120))
+    request = finance_request_create(invoice=invoice, actor=world.signer_a)
+    finance_request_sign(finance_request=request, actor=world.signer_a)
+    finance_request_disburse(finance_request=request, actor=world.admin)
+    return offering_fractionalize(organization=world.organization, invoice_id=invoice.pk, total_units=units,
+                                  schedule_kind="bullet", price_per_unit=price, created_by=world.admin)
+
+
 def seed(offerings: int, investors: int) -> tuple[list[str], list[int], int]:
     """Through the services: `offerings` offerings with 5 primary listings each (the spread
     set), one hot listing, and `investors` verified, funded investors. Returns their access
     tokens, the spread listing ids and the hot listing id."""
-    from datetime import timedelta
-    from decimal import Decimal
 
     from django.core.management import call_command
     from django.test.utils import override_settings
-    from django.utils import timezone
 
     call_command("migrate", verbosity=0)
     with override_settings(CELERY_TASK_ALWAYS_EAGER=True):
         from accounts.services import token_for_user
-        from invoices.models import Counterparty, Program
-        from invoices.services.financing import (
-            finance_request_create,
-            finance_request_disburse,
-            finance_request_sign,
-        )
-        from tests.invoices.conftest import build_world
-        from tests.invoices.factories import InvoiceFactory
         from tests.trading.factories import trader
-        from trading.services import listing_post_primary, offering_fractionalize
+        from trading.services import listing_post_primary
 
-        world = build_world(signatures_required=1)
-        Program.objects.filter(pk=world.program.pk).update(max_limit_amount=Decimal("1e12"),
-                                                           max_invoice_amount=Decimal("1e10"))
-        Counterparty.objects.filter(pk=world.counterparty.pk).update(limit_amount=Decimal("1e12"))
-        world.program.refresh_from_db()
-        world.counterparty.refresh_from_db()
-
-        def offering(units: int, amount: str = "1000000.00"):
-            today = timezone.localdate()
-            invoice = InvoiceFactory(counterparty=world.counterparty, amount=Decimal(amount),
-                                     issue_date=today, due_date=today + timedelta(days=120))
-            request = finance_request_create(invoice=invoice, actor=world.signer_a)
-            finance_request_sign(finance_request=request, actor=world.signer_a)
-            finance_request_disburse(finance_request=request, actor=world.admin)
-            return offering_fractionalize(organization=world.organization, invoice_id=invoice.pk,
-                                          total_units=units, schedule_kind="bullet",
-                                          price_per_unit=Decimal("1000.00"), created_by=world.admin)
-
+        world = market_world()
         spread = []
         started = time.monotonic()
         for number in range(offerings):
-            made = offering(800)  # 80% of ₹10 lakh in units of ₹1,000
+            made = offering_of(world, units=800)  # 80% of ₹10 lakh in units of ₹1,000
             for _ in range(5):
                 spread.append(listing_post_primary(
                     organization=world.organization, offering_id=made.pk, units=160,
-                    price_per_unit=Decimal("1000.00"), created_by=world.admin).pk)
+                    price_per_unit=UNIT_PRICE, created_by=world.admin).pk)
             if number % 50 == 49:
                 print(f"  seeded {number + 1} offerings ({time.monotonic() - started:.0f} s)", flush=True)
-        hot_offering = offering(80_000, amount="100000000.00")  # ₹8 crore in units of ₹1,000
+        hot_offering = offering_of(world, units=80_000)  # ₹8 crore in units of ₹1,000
         hot = listing_post_primary(organization=world.organization, offering_id=hot_offering.pk,
-                                   units=80_000, price_per_unit=Decimal("1000.00"), created_by=world.admin).pk
+                                   units=80_000, price_per_unit=UNIT_PRICE, created_by=world.admin).pk
         tokens = [str(token_for_user(trader("100000000.00")).access_token) for _ in range(investors)]
     # Fresh statistics, so the planner sees the seeded tables as they are (see shared/bench).
     sh(f'psql -X -q -h 127.0.0.1 -U postgres -d {DATABASE} -c "VACUUM ANALYZE"')

@@ -8,7 +8,6 @@ offerings, primary listings, and some units already in the investors' hands so t
 
 import random
 from dataclasses import dataclass, field
-from datetime import timedelta
 from decimal import Decimal
 
 PRICE = Decimal("1000.00")
@@ -41,39 +40,18 @@ class World:
 
 def seed(*, config: str, investors: int, rng: random.Random) -> World:
     from django.test.utils import override_settings
-    from django.utils import timezone
 
     with override_settings(CELERY_TASK_ALWAYS_EAGER=True):
         from accounts.services import token_for_user
-        from invoices.models import Counterparty, Program
-        from invoices.services.financing import (
-            finance_request_create,
-            finance_request_disburse,
-            finance_request_sign,
-        )
+        from bench.buy import market_world, offering_of
         from kyc.models import BankAccount
-        from tests.invoices.conftest import build_world
-        from tests.invoices.factories import InvoiceFactory
         from tests.trading.factories import trader
-        from trading.services import listing_buy, listing_post_primary, offering_fractionalize
+        from trading.services import listing_buy, listing_post_primary
 
-        world = build_world(signatures_required=1)
-        Program.objects.filter(pk=world.program.pk).update(max_limit_amount=Decimal("1e12"),
-                                                           max_invoice_amount=Decimal("1e10"))
-        Counterparty.objects.filter(pk=world.counterparty.pk).update(limit_amount=Decimal("1e12"))
-        world.program.refresh_from_db()
-        world.counterparty.refresh_from_db()
+        world = market_world()
 
         def offering(units: int):
-            today = timezone.localdate()
-            # 80% of the invoice is financed, in units of ₹1,000.
-            invoice = InvoiceFactory(counterparty=world.counterparty, amount=PRICE * units * 5 / 4,
-                                     issue_date=today, due_date=today + timedelta(days=120))
-            request = finance_request_create(invoice=invoice, actor=world.signer_a)
-            finance_request_sign(finance_request=request, actor=world.signer_a)
-            finance_request_disburse(finance_request=request, actor=world.admin)
-            return offering_fractionalize(organization=world.organization, invoice_id=invoice.pk, total_units=units,
-                                          schedule_kind="bullet", price_per_unit=PRICE, created_by=world.admin)
+            return offering_of(world, units=units, price=PRICE)
 
         def post(offering_id: int, units: int) -> Listing:
             made = listing_post_primary(organization=world.organization, offering_id=offering_id, units=units,

@@ -14,7 +14,7 @@ from bidding.services import bid_place, bid_reject, bid_withdraw
 from tests.accounts.factories import UserFactory
 from tests.reports.test_reports import URL, all_results, assert_exports_match_json
 from tests.trading.factories import make_offering, post_primary, trader
-from tests.trading.servicing.factories import big_offering, holders, record
+from tests.trading.servicing.factories import BUILT_ON, big_offering, holders, record
 from tests.wallet.factories import PDF_BYTES
 from trading.services import listing_buy, listing_post_secondary
 from trading.servicing import services as servicing
@@ -70,8 +70,11 @@ def test_tds_quarter_in_form_26q_columns(admin_client, tax_rules, assert_books_c
 
     from kyc.models import KYCProfile
 
-    offering = big_offering(schedule_kind="equal_principal", frequency="monthly")
-    (h, g), _listing = holders(offering, [50, 50])
+    # The schedule's periods (and so the interest per flow) follow the invoice's dates,
+    # which the factories take from today: build it on a fixed day.
+    with freeze_time(BUILT_ON):
+        offering = big_offering(schedule_kind="equal_principal", frequency="monthly")
+        (h, g), _listing = holders(offering, [50, 50])
     reviewer = UserFactory(role=Role.ADMIN)
     with freeze_time("2026-03-01 10:00:00+05:30"):
         declaration = servicing.tax_declaration_submit(

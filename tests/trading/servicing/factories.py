@@ -9,6 +9,10 @@ from tests.trading.factories import make_offering, post_primary, trader
 from trading.services import listing_buy
 from trading.servicing.services import distribution_record
 
+# A day to build offerings on when a test's figures depend on the schedule's dates (the
+# factories date invoices from today, and interest follows the days in each period).
+BUILT_ON = "2026-11-22 10:00:00+05:30"
+
 
 def big_world():
     """A world whose program finances up to ₹1 crore per invoice."""

@@ -16,7 +16,7 @@ from trading.servicing import services, tax
 from trading.servicing.enums import DeductionReason
 from trading.servicing.models import DistributionLine, TaxRule, TDSDeduction
 
-from .factories import big_offering, holders, record
+from .factories import BUILT_ON, big_offering, holders, record
 
 D = Decimal
 pytestmark = pytest.mark.django_db
@@ -85,8 +85,11 @@ def test_threshold_and_catch_up_across_the_financial_year_boundary_and_a_15g_hol
     - 2 Apr 2026 (FY 2026-27, s.393(1)): flow 3, 50 × 60.30 = 3015.00 — a new year starts
       below the threshold: nothing withheld from anyone (G's 15G was for last year only).
     """
-    offering = big_offering(schedule_kind="equal_principal", frequency="monthly")
-    (h, g), _listing = holders(offering, [50, 50])
+    # The schedule's periods (and so the interest per flow) follow the invoice's dates,
+    # which the factories take from today: build it on a fixed day.
+    with freeze_time(BUILT_ON):
+        offering = big_offering(schedule_kind="equal_principal", frequency="monthly")
+        (h, g), _listing = holders(offering, [50, 50])
     reviewer = UserFactory(role=Role.ADMIN)
     with freeze_time("2026-03-01 10:00:00+05:30"):
         declaration = services.tax_declaration_submit(user=g, financial_year="2025-26", form="15G", file=_pdf())

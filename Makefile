@@ -18,8 +18,15 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt
 	$(BIN)/python -m pip install -q -r requirements-dev.txt
 	touch $@ $(VENV)/.runtime
 
+# irr's compiled packer (irr/_speedups.c; irr/_build.py says why): built in place with this
+# Python's C compiler. Optional: without a compiler irr falls back to pure Python (same
+# results, slower xirr_many) and make only warns; under CI=true a failed build fails.
+IRR_BUILD = $(BIN)/python irr/_build.py $(if $(filter true,$(CI)),,--optional)
+
 install: $(VENV)/.runtime .env
+	$(IRR_BUILD)
 install-dev: $(VENV)/.dev .env
+	$(IRR_BUILD)
 
 # Local development only (gitignored, never deployed): manage.py runs with DEBUG on, so it
 # needs no production secrets. Tests, CI and the benchmarks set DEBUG themselves.
@@ -57,7 +64,7 @@ bench: install-dev
 	$(BIN)/python bench/xirr.py
 
 clean:
-	rm -rf $(VENV) db.sqlite3 db.sqlite3-wal db.sqlite3-shm var/
+	rm -rf $(VENV) db.sqlite3 db.sqlite3-wal db.sqlite3-shm var/ irr/_speedups.*.so
 
 # The Jepsen-style bank test (bench/chaos, issue 12): the real stack under load and faults.
 # Needs PostgreSQL and Redis; uses its own database (tranche_chaos), Redis db 15, port 8790.

@@ -5,12 +5,14 @@
 Builds series the way the platform holds them: Python lists of (date, Decimal) pairs, one
 investment then 3-24 monthly repayments, priced to yields between -20% and +40% (fixed
 seed). Times, on the same batch in one run: ``irr.xirr_many`` (counting the packing of the
-Python lists into arrays), a loop of ``irr.xirr``, a loop of ``pyxirr.xirr`` and a plain
-scipy loop (numpy arrays per series, ``scipy.optimize.newton``); then the same batch with
-float amounts. Prints series per second (median of the repeats), the ratio to the pyxirr
-loop, each method's largest difference from pyxirr, and how ``xirr_many``'s time splits
-between reading the Python objects and solving. Then times one 24-flow ``xirr`` call
-(median of many, microseconds). Results and their reading: docs/benchmarks-irr.md.
+Python lists into arrays; with the compiled packer irr/_speedups.c when it is built, and
+again with the pure-Python packer it falls back to), a loop of ``irr.xirr``, a loop of
+``pyxirr.xirr`` and a plain scipy loop (numpy arrays per series, ``scipy.optimize.newton``);
+then the same batch with float amounts. Prints series per second (median of the repeats),
+the ratio to the pyxirr loop, each method's largest difference from pyxirr, and how
+``xirr_many``'s time splits between reading the Python objects and solving. Then times one
+24-flow ``xirr`` call (median of many, microseconds). Results and their reading:
+docs/benchmarks.md, "XIRR".
 """
 
 from __future__ import annotations
@@ -33,7 +35,9 @@ from scipy import optimize
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from irr import add_months, xirr, xirr_many
-from irr.xirr import _pack, _solve_plain_series
+
+XIRR_MODULE = sys.modules["irr.xirr"]  # the module; the package's xirr function shadows it
+COMPILED_PACK = XIRR_MODULE._pack_flows
 
 PAISA = Decimal("0.01")
 
@@ -83,10 +87,24 @@ def timed(function, repeat: int) -> tuple[float, object]:
     return statistics.median(times), result
 
 
+def pure_python_packer(function):
+    """``function`` run with xirr_many's compiled packer switched off."""
+
+    def run():
+        XIRR_MODULE._pack_flows = None
+        try:
+            return function()
+        finally:
+            XIRR_MODULE._pack_flows = COMPILED_PACK
+
+    return run
+
+
 def compare(batch, repeat: int, label: str) -> None:
     count = len(batch)
     methods = {
         "irr.xirr_many (with packing)": (lambda: xirr_many(batch).rates, repeat),
+        "  pure-Python packer": (pure_python_packer(lambda: xirr_many(batch).rates), repeat),
         "irr.xirr loop": (lambda: np.array([xirr(flows) for flows in batch]), repeat),
         "pyxirr.xirr loop": (lambda: np.array([pyxirr.xirr(flows) for flows in batch]), repeat),
         "scipy newton loop": (lambda: np.array([scipy_xirr(flows) for flows in batch]), 1),
@@ -100,18 +118,47 @@ def compare(batch, repeat: int, label: str) -> None:
         ratio = reference_seconds / seconds
         print(f"{name:30} {count / seconds:10,.0f} {ratio:9.2f}x {difference:21.2e}")
 
-    lengths = np.fromiter(map(len, batch), dtype=np.intp, count=count)
-    total = int(lengths.sum())
-    packing, packed = timed(lambda: _pack(batch, total), repeat)
-    solving, _ = timed(
-        lambda: _solve_plain_series(*packed, lengths, np.full(count, np.nan)), repeat
-    )
+    (packing, solving), (python_packing, _) = split(batch, repeat), split(batch, repeat, python=True)
     whole = results["irr.xirr_many (with packing)"][0]
     print(
-        f"xirr_many split: reading the Python objects {packing * 1e3:.1f} ms, "
+        f"xirr_many split: reading the Python objects {packing * 1e3:.1f} ms "
+        f"({python_packing * 1e3:.1f} ms in pure Python), "
         f"solving {solving * 1e3:.1f} ms ({count / solving:,.0f} series/s on arrays), "
         f"whole call {whole * 1e3:.1f} ms; the pyxirr loop {reference_seconds * 1e3:.1f} ms"
     )
+
+
+def split(batch, repeat: int, python: bool = False) -> tuple[float, float]:
+    """Median time ``xirr_many`` spends reading the Python objects (``_pack``, chunk by
+    chunk) and solving the arrays (``_solve_plain_series``), timed inside real calls."""
+    names = ("_pack", "_solve_plain_series")
+    originals = {name: getattr(XIRR_MODULE, name) for name in names}
+    spent = dict.fromkeys(names, 0.0)
+
+    def timing(name):
+        def run(*arguments):
+            began = time.perf_counter()
+            try:
+                return originals[name](*arguments)
+            finally:
+                spent[name] += time.perf_counter() - began
+
+        return run
+
+    call = (lambda: xirr_many(batch)) if not python else pure_python_packer(lambda: xirr_many(batch))
+    samples = {name: [] for name in names}
+    for name in names:
+        setattr(XIRR_MODULE, name, timing(name))
+    try:
+        for _ in range(repeat):
+            spent.update(dict.fromkeys(names, 0.0))
+            call()
+            for name in names:
+                samples[name].append(spent[name])
+    finally:
+        for name, original in originals.items():
+            setattr(XIRR_MODULE, name, original)
+    return statistics.median(samples["_pack"]), statistics.median(samples["_solve_plain_series"])
 
 
 def single_call(batch, samples: int = 20_000) -> None:
@@ -140,6 +187,10 @@ def main() -> None:
         f", {platform.machine()}, {os.cpu_count()} cpus, load average "
         + " ".join(f"{load:.2f}" for load in os.getloadavg())
     )
+    if COMPILED_PACK is None:
+        print("irr packer: pure Python (the compiled irr/_speedups.c is not built: make install)")
+    else:
+        print(f"irr packer: compiled ({Path(sys.modules['irr._speedups'].__file__).name})")
     batch = build_series(arguments.series, arguments.seed)
     compare(batch, arguments.repeat, "Decimal")
     floats = [[(date, float(amount)) for date, amount in flows] for flows in batch]

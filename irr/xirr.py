@@ -14,10 +14,11 @@ fast path failing) goes to ``irr._roots.solve``: Newton from the guess, then Bre
 on a documented interval, then a scan of guesses; with several roots, the root nearest the
 guess.
 
-``xirr_many`` solves many series at once: the plain ones (payments, then receipts) in one
-vectorised iteration over all of them, the others (and any the iteration does not settle)
-one by one with ``xirr``; the answer carries a rate per series (NaN where there is none)
-and the error code why.
+``xirr_many`` solves many series at once: the plain ones (payments, then receipts) in a
+vectorised iteration over all of them (chunk by chunk), the others (and any the iteration
+does not settle) one by one with ``xirr``; the answer carries a rate per series (NaN where
+there is none) and the error code why. Reading the caller's Python objects into arrays
+costs more than solving; ``irr/_speedups.c``, when built, does it in compiled code.
 
 Money comes in as ``Decimal`` (``float`` and ``int`` work too, for analytics) and goes out
 as ``Decimal`` rounded half up to paise; rates go out as ``float``, accurate to about 1e-11
@@ -31,7 +32,7 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from itertools import chain, compress
+from itertools import chain, compress, pairwise
 from math import exp, expm1, isfinite, log1p
 from operator import itemgetter, mul
 
@@ -49,11 +50,17 @@ from irr._roots import (
 )
 from irr.errors import InvalidFlow, InvalidRate, IrrError, NoSignChange, TooFewFlows
 
+try:  # optional and built by `make install` (irr/_build.py); the same results without it
+    from irr._speedups import pack_flows as _pack_flows
+except ImportError:
+    _pack_flows = None
+
 Amount = Decimal | float | int
 Flow = tuple[dt.date, Amount]
 
 DAYS_PER_YEAR = 365.0
 FAST_ITERATIONS = 40
+CHUNK_FLOWS = 16_384  # flows xirr_many reads and solves at a time (see there)
 
 _toordinal = dt.date.toordinal
 _is_negative = (0.0).__gt__
@@ -250,10 +257,15 @@ def xirr_many(series: Iterable[Sequence[Flow]], guess: Rate = 0.1) -> XirrBatch:
 
     Each series is a sequence of ``(date, amount)`` pairs and gets the answer ``xirr`` would
     give (the two agree to about 1e-11). Every series whose payments all come before its
-    receipts (an investor's view: the root is unique) is solved in one vectorised iteration
+    receipts (an investor's view: the root is unique) is solved in a vectorised iteration
     over all of them; any other series, or one that iteration does not settle, goes to
     ``xirr`` on its own, which also names the error of a series that has no rate. ``guess``
     matters only there, for series with several roots.
+
+    The series are read and solved in chunks of about ``CHUNK_FLOWS`` flows: each series'
+    answer does not depend on the others, and arrays of 128 KB stay in the CPU's
+    cache and in memory the allocator reuses, where arrays of the whole batch (megabytes,
+    fresh on every call) cost a page fault every 4 KB: a third of the call on 145,000 flows.
     """
     guess_rate = float_rate(guess, "guess")
     series = series if isinstance(series, list) else list(series)
@@ -263,11 +275,13 @@ def xirr_many(series: Iterable[Sequence[Flow]], guess: Rate = 0.1) -> XirrBatch:
         series = [list(flows) for flows in series]
         lengths = np.fromiter(map(len, series), dtype=np.intp, count=len(series))
     rates = np.full(len(series), np.nan)
-    total = int(lengths.sum())
-    if total:
-        packed = _pack(series, total)
-        if packed is not None:
-            _solve_plain_series(*packed, lengths, rates)
+    for start, stop in _chunks(lengths):
+        chunk_lengths = lengths[start:stop]
+        total = int(chunk_lengths.sum())
+        if total:
+            packed = _pack(series[start:stop], total)
+            if packed is not None:
+                _solve_plain_series(*packed, chunk_lengths, rates[start:stop])
     reasons: list[str | None] = [None] * len(series)
     for index in np.flatnonzero(np.isnan(rates)).tolist():
         try:
@@ -277,10 +291,36 @@ def xirr_many(series: Iterable[Sequence[Flow]], guess: Rate = 0.1) -> XirrBatch:
     return XirrBatch(rates=rates, reasons=reasons)
 
 
+def _chunks(lengths: np.ndarray) -> list[tuple[int, int]]:
+    """Runs ``(start, stop)`` of consecutive series, grouped by the multiple of
+    ``CHUNK_FLOWS`` their last flow reaches: about that many flows a run, at most that plus
+    the flows of its first series."""
+    ends = np.cumsum(lengths)
+    total = int(ends[-1]) if len(ends) else 0
+    cuts = np.searchsorted(ends, np.arange(CHUNK_FLOWS, total, CHUNK_FLOWS), side="right")
+    bounds = [0, *cuts.tolist(), len(lengths)]
+    return [(start, stop) for start, stop in pairwise(bounds) if start < stop]
+
+
 def _pack(series: list[Sequence[Flow]], total: int) -> tuple[np.ndarray, np.ndarray] | None:
-    """Every flow's day number and float amount, series after series (two passes over the
-    flows: quicker than transposing them with zip). None if a flow is malformed; then each
-    series goes through ``xirr``, which says what is wrong."""
+    """Every flow's day number and float amount, series after series. None if a flow is
+    malformed; then each of these series goes through ``xirr``, which says what is wrong.
+
+    The compiled packer (``irr/_speedups.c``, when built) reads the flows in one pass, 2.5
+    times quicker with Decimal amounts and 6 times with floats; when it meets anything out
+    of the ordinary it declines and the pure-Python packer reads the series, so both give
+    the same arrays or the same error."""
+    if _pack_flows is not None:
+        days = np.empty(total, dtype=np.int64)
+        amounts = np.empty(total, dtype=np.float64)
+        if _pack_flows(series, days, amounts):
+            return days, amounts
+    return _pack_python(series, total)
+
+
+def _pack_python(series: list[Sequence[Flow]], total: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """``_pack`` in pure Python: two passes over the flows (quicker than transposing them
+    with zip)."""
     try:
         days = np.fromiter(
             map(_toordinal, map(_first, chain.from_iterable(series))), dtype=np.int64, count=total

@@ -9,9 +9,12 @@ Procfile says (gunicorn, DEBUG off), and measures in one run:
 - (a) `POST /listings/{id}/buy/` spread over 1,000 listings (offerings × 5 listings each),
 - (b) the same on one hot listing,
 - the framework's ceiling: `GET /api/v1/me/` on the same stack,
-- the database's limit: `../shared/bench/raw_sql_buy.sh` (pgbench, same row locks and writes).
+- the database's limit: `../shared/bench/raw_sql_buy.sh` (pgbench, same row locks and writes),
+- with `--idempotency-keys`, (a) again with a fresh `Idempotency-Key` on every buy, as a
+  careful client sends it.
 
-Prints buys/s, p50 and p99 latency, non-2xx counts, both ratios, and checks afterwards that
+Prints buys/s, p50 and p99 latency, non-2xx counts, the CPU each request cost the web
+processes and the database's backends (from /proc), both ratios, and checks afterwards that
 every trade is in the ledger (`reconcile` clean). Needs PostgreSQL, Redis and `wrk`.
 """
 
@@ -52,10 +55,16 @@ local tokens, targets = {}, {}
 for line in io.lines(os.getenv("BENCH_TOKENS")) do tokens[#tokens + 1] = line end
 for line in io.lines(os.getenv("BENCH_LISTINGS")) do targets[#targets + 1] = line end
 local method = os.getenv("BENCH_METHOD")
+local with_keys = os.getenv("BENCH_KEYS") == "1"
 math.randomseed(os.time() + tonumber(tostring({}):sub(8), 16))
+local prefix, counter = tostring(math.random(1e9)), 0
 request = function()
   local token = tokens[math.random(#tokens)]
   local headers = {["Authorization"] = "Bearer " .. token, ["Content-Type"] = "application/json"}
+  if with_keys then
+    counter = counter + 1
+    headers["Idempotency-Key"] = prefix .. "-" .. counter
+  end
   if method == "GET" then
     return wrk.format("GET", "/api/v1/me/", headers)
   end
@@ -174,12 +183,45 @@ def start_web() -> subprocess.Popen:
     raise RuntimeError("the web process did not start")
 
 
-def wrk(method: str, targets: list[int], tokens_file: str, seconds: int, clients: int) -> dict:
+def cpu_by_process(web_group: int) -> dict[tuple[str, int], float]:
+    """CPU seconds used so far by each process of the web process group and each PostgreSQL
+    backend serving the benchmark's database, read from /proc (Linux)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    used = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+            with open(f"/proc/{entry.name}/cmdline", "rb") as cmdline:
+                command = cmdline.read().decode(errors="replace")
+        except OSError:
+            continue  # exited meanwhile
+        seconds = (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
+        if int(fields[2]) == web_group:  # process group
+            used[("web", int(entry.name))] = seconds
+        elif command.startswith("postgres: ") and f" {DATABASE} " in command:
+            used[("postgres", int(entry.name))] = seconds
+    return used
+
+
+def cpu_per_request(before: dict, after: dict, requests: int) -> dict[str, float]:
+    """Milliseconds of CPU per request by role (a process that exited during the run is
+    left out; one that started during it counts from zero)."""
+    spent = {"web": 0.0, "postgres": 0.0}
+    for (role, pid), seconds in after.items():
+        spent[role] += seconds - before.get((role, pid), 0.0)
+    return {role: round(value * 1000 / max(requests, 1), 2) for role, value in spent.items()}
+
+
+def wrk(method: str, targets: list[int], tokens_file: str, seconds: int, clients: int, with_keys: bool = False) -> dict:
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script, \
             tempfile.NamedTemporaryFile("w", delete=False) as listing_file:
         script.write(WRK_SCRIPT)
         listing_file.write("\n".join(map(str, targets)) + "\n")
-    env = {**os.environ, "BENCH_TOKENS": tokens_file, "BENCH_LISTINGS": listing_file.name, "BENCH_METHOD": method}
+    env = {**os.environ, "BENCH_TOKENS": tokens_file, "BENCH_LISTINGS": listing_file.name, "BENCH_METHOD": method,
+           "BENCH_KEYS": "1" if method == "POST" and with_keys else "0"}
     out = sh(f"wrk -t2 -c{clients} -d{seconds}s --latency -s {script.name} http://127.0.0.1:{PORT}", env=env)
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     total = int(re.search(r"(\d+) requests in", out).group(1))
@@ -206,6 +248,8 @@ def main() -> None:
     parser.add_argument("--offerings", type=int, default=200)
     parser.add_argument("--investors", type=int, default=200)
     parser.add_argument("--raw-seconds", type=int, default=20)
+    parser.add_argument("--idempotency-keys", action="store_true",
+                        help="also run the spread buys with a fresh Idempotency-Key on each request")
     args = parser.parse_args()
 
     recreate_database()
@@ -221,9 +265,14 @@ def main() -> None:
     web = start_web()
     results = {}
     try:
-        for name, method, targets in (("me", "GET", []), ("spread", "POST", spread), ("hot", "POST", [hot])):
-            wrk(method, targets, tokens_file.name, 3, args.clients)  # warm up
-            results[name] = wrk(method, targets, tokens_file.name, args.seconds, args.clients)
+        runs = [("me", "GET", [], False), ("spread", "POST", spread, False), ("hot", "POST", [hot], False)]
+        if args.idempotency_keys:
+            runs.append(("spread+key", "POST", spread, True))
+        for name, method, targets, with_keys in runs:
+            wrk(method, targets, tokens_file.name, 3, args.clients, with_keys)  # warm up
+            before = cpu_by_process(web.pid)
+            results[name] = wrk(method, targets, tokens_file.name, args.seconds, args.clients, with_keys)
+            results[name]["cpu_ms"] = cpu_per_request(before, cpu_by_process(web.pid), results[name]["requests"])
             print(f"{name:7s} {json.dumps(results[name])}", flush=True)
     finally:
         os.killpg(web.pid, signal.SIGTERM)
@@ -241,18 +290,22 @@ def main() -> None:
     print()
     print(f"date {time.strftime('%Y-%m-%d %H:%M %Z')}; {os.cpu_count()} cores; {args.clients} clients; "
           f"{args.seconds} s per run; load average {os.getloadavg()[0]:.1f}")
-    print("| run | req/s | p50 ms | p99 ms | non-2xx |")
-    print("|---|---:|---:|---:|---:|")
-    for name in ("me", "spread", "hot"):
+    print("| run | req/s | p50 ms | p99 ms | non-2xx | CPU ms per request: web / postgres |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for name in [run_name for run_name, *_ in runs]:
         run = results[name]
-        print(f"| {name} | {run['rate']:.0f} | {run['p50_ms']:.1f} | {run['p99_ms']:.1f} | {run['non_2xx']} |")
+        cpu = run["cpu_ms"]
+        print(f"| {name} | {run['rate']:.0f} | {run['p50_ms']:.1f} | {run['p99_ms']:.1f} | {run['non_2xx']} | "
+              f"{cpu['web']:.2f} / {cpu['postgres']:.2f} |")
     print(f"| raw SQL DvP (pgbench) | spread {raw['spread']:.0f} / hot {raw['hot']:.0f} | | | |")
     print()
     print(f"spread buys / GET me/      = {spread_run['rate'] / me['rate']:.2f}  (goal ≥ 0.40)")
     print(f"hot buys / spread buys     = {hot_run['rate'] / spread_run['rate']:.2f}  (goal ≥ 0.60)")
     print(f"spread buys / raw SQL      = {spread_run['rate'] / raw['spread']:.2f}")
     print(f"hot buys / raw SQL hot     = {hot_run['rate'] / raw['hot']:.2f}")
-    buys = spread_run["requests"] + hot_run["requests"] - spread_run["non_2xx"] - hot_run["non_2xx"]
+    if "spread+key" in results:
+        print(f"spread buys with a key / GET me/ = {results['spread+key']['rate'] / me['rate']:.2f}")
+    buys = sum(run["requests"] - run["non_2xx"] for name, run in results.items() if name not in ("me", "raw_sql"))
     print(f"trades in the database: {trades} (successful buy responses incl. warm-up ≥ {buys}); "
           f"reconcile: {'clean' if not differences else differences[:5]}")
 

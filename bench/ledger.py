@@ -12,8 +12,9 @@ One run, side by side (the machine's speed drifts; ratios measured together hold
    4 and 16 threads, each thread on its own buyer/seller pair ("distinct") or every thread
    paying one seller ("hot": one account row all threads lock).
 3. Where the time goes, single-threaded: wall time per post, the share spent waiting on SQL
-   statements (timed with `connection.execute_wrapper`), statements per post, and the cost
-   of the audit insert (the same posts with `audit_record` stubbed out).
+   statements (timed with `connection.execute_wrapper`), statements per post, and the same
+   posts through the ORM path (`HAND_WRITTEN_SQL` off: what SQLite runs, and what every
+   post cost before the hand-written statements; ADR 0005).
 
 The database is `tranche_bench_ledger` (created, migrated and dropped by the script; pass
 `--keep` to keep it). Connection: `BENCH_DATABASE_URL`, default postgres://postgres@127.0.0.1:5432.
@@ -144,7 +145,7 @@ def run_threads(threads: int, seconds: float, buyers, sellers, fees, hot: bool) 
 
 def profile(buyers, sellers, fees, posts: int = 1500) -> dict[str, float]:
     """Single thread: wall time per post, time inside SQL statements, statements per post,
-    and the same without the audit insert."""
+    and the same through the ORM path."""
     from unittest import mock
 
     from django.db import connection
@@ -164,16 +165,16 @@ def profile(buyers, sellers, fees, posts: int = 1500) -> dict[str, float]:
         for _ in range(posts):
             post_trade(buyers[0], sellers[0], fees)
         wall = time.perf_counter() - started
-    with mock.patch("wallet.services.ledger.audit_record"):
+    with mock.patch("wallet.services.ledger.HAND_WRITTEN_SQL", False):
         started = time.perf_counter()
         for _ in range(posts):
             post_trade(buyers[0], sellers[0], fees)
-        without_audit = time.perf_counter() - started
+        orm_path = time.perf_counter() - started
     return {
         "ms_per_post": wall / posts * 1000,
         "sql_share": sql["time"] / wall,
         "statements_per_post": sql["count"] / posts,
-        "ms_per_post_without_audit": without_audit / posts * 1000,
+        "ms_per_post_orm_path": orm_path / posts * 1000,
     }
 
 
@@ -223,7 +224,7 @@ def main() -> None:
     print("\nwhere the time goes (1 thread):")
     print(f"  {where['ms_per_post']:.2f} ms per post, {where['statements_per_post']:.1f} SQL statements per post")
     print(f"  {where['sql_share'] * 100:.0f}% of the wall time is spent inside SQL statements (round trips)")
-    print(f"  without the audit insert: {where['ms_per_post_without_audit']:.2f} ms per post")
+    print(f"  through the ORM path: {where['ms_per_post_orm_path']:.2f} ms per post")
 
 
 if __name__ == "__main__":

@@ -96,6 +96,15 @@ if DATABASE_URL:
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         # Django's psycopg pool; it requires CONN_MAX_AGE=0 (the pool keeps connections).
         DATABASES["default"]["CONN_MAX_AGE"] = 0
+        # Parameters travel apart from the SQL, so psycopg does not quote them into the text in
+        # Python, and a statement run DATABASE_PREPARE_THRESHOLD times on a connection is
+        # prepared (parsed and planned once). Turn both off behind a pooler that cannot keep
+        # prepared statements (PgBouncer before 1.21).
+        if env.bool("DATABASE_SERVER_SIDE_BINDING", default=True):
+            DATABASES["default"].setdefault("OPTIONS", {}).update({
+                "server_side_binding": True,
+                "prepare_threshold": env.int("DATABASE_PREPARE_THRESHOLD", default=5),
+            })
         if env.bool("DATABASE_POOL", default=True):
             DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
                 "min_size": env.int("DATABASE_POOL_MIN", default=2),

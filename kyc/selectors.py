@@ -1,6 +1,7 @@
 """Every read of the kyc app, scoped to the caller. Another user's object is a 404."""
 
-from django.db.models import Exists, OuterRef, QuerySet, Subquery
+from django.db import connection
+from django.db.models import QuerySet
 
 from core.errors import NotFound, PermissionDenied
 from kyc.enums import BankAccountStatus, KYCStatus
@@ -13,22 +14,19 @@ def kyc_profile_for_user(*, user) -> KYCProfile | None:
 
 
 def _onboarding_row(user) -> dict:
-    """KYC status and bank state in one query (the gate runs on every trading request)."""
-    from accounts.models import User
-
-    accounts = BankAccount.objects.filter(user=OuterRef("pk"))
-    return (
-        User.objects.filter(pk=user.pk)
-        .annotate(
-            kyc=Subquery(KYCProfile.objects.filter(user=OuterRef("pk")).values("status")[:1]),
-            bank_verified=Exists(accounts.filter(status=BankAccountStatus.VERIFIED)),
-            bank_pending=Exists(accounts.filter(status=BankAccountStatus.PENDING)),
-            bank_failed=Exists(accounts.filter(status=BankAccountStatus.FAILED)),
-        )
-        .values("kyc", "bank_verified", "bank_pending", "bank_failed")
-        .first()
-        or {}
-    )
+    """KYC status and bank state in one query. The gate runs on every trading request, so
+    the SQL is written out: compiling the equivalent ORM subqueries cost more than running
+    them (docs/benchmarks.md, "Marketplace buy")."""
+    banks = connection.ops.quote_name(BankAccount._meta.db_table)
+    profiles = connection.ops.quote_name(KYCProfile._meta.db_table)  # one per user (OneToOne)
+    # Only table names are formatted in; every value is a parameter.
+    bank_exists = f"EXISTS (SELECT 1 FROM {banks} WHERE user_id = %s AND status = %s)"  # noqa: S608
+    sql = f"SELECT (SELECT status FROM {profiles} WHERE user_id = %s), {bank_exists}, {bank_exists}, {bank_exists}"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [user.pk, user.pk, BankAccountStatus.VERIFIED, user.pk, BankAccountStatus.PENDING,
+                             user.pk, BankAccountStatus.FAILED])
+        kyc, verified, pending, failed = cursor.fetchone()
+    return {"kyc": kyc, "bank_verified": bool(verified), "bank_pending": bool(pending), "bank_failed": bool(failed)}
 
 
 def _bank_status(row: dict) -> str:

@@ -12,11 +12,12 @@ so the lock is held only for the writes themselves.
 """
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -25,6 +26,7 @@ from core.audit import audit_record
 from core.errors import InvalidInput, NotFound
 from core.money import ZERO, to_money
 from core.outbox import outbox_publish, outbox_publish_many
+from core.sql import fetch_models, model_columns, use_hand_written_sql
 from invoices.enums import OfferingStatus
 from invoices.offering_models import Offering
 from invoices.services.offerings import offering_configure, offering_remaining_flows
@@ -288,21 +290,8 @@ def settle_locked_listing(*, listing: Listing, buyer, units: int, price_per_unit
     _check_fill(listing, buyer=buyer, units=units, now=now)
     offering_id = listing.offering_id
 
-    # Holdings, locked in id order, in one statement: the seller's and (if it exists) the
-    # buyer's. A first buy creates the buyer's holding; a row this transaction has just
-    # inserted cannot be locked by anyone else, so the order still holds (a concurrent twin
-    # insert waits on the unique index, then fails, and we read theirs).
-    holdings = list(Holding.objects.select_for_update(of=("self",))
-                    .filter(Q(pk=listing.seller_holding_id) | Q(owner=buyer, offering_id=offering_id))
-                    .order_by("pk"))
-    seller_holding = next(h for h in holdings if h.pk == listing.seller_holding_id)
-    buyer_holding = next((h for h in holdings if h.owner_id == buyer.pk), None)
-    if buyer_holding is None:
-        try:
-            with transaction.atomic():
-                buyer_holding = Holding.objects.create(owner=buyer, offering_id=offering_id)
-        except IntegrityError:
-            buyer_holding = Holding.objects.select_for_update().get(owner=buyer, offering_id=offering_id)
+    seller_holding, buyer_holding = _lock_holdings(seller_holding_id=listing.seller_holding_id, buyer=buyer,
+                                                   offering_id=offering_id)
 
     amount = to_money(price_per_unit * units)
     buyer_fee = fee_for(amount, settings.BUYER_FEE_BPS)
@@ -323,25 +312,19 @@ def settle_locked_listing(*, listing: Listing, buyer, units: int, price_per_unit
         sold_cost = seller_holding.cost_basis
     else:
         sold_cost = to_money(seller_holding.cost_basis * units / seller_holding.units)
-    Holding.objects.filter(pk=seller_holding.pk).update(
-        units=F("units") - units, units_listed=F("units_listed") - units, cost_basis=F("cost_basis") - sold_cost)
-    Holding.objects.filter(pk=buyer_holding.pk).update(units=F("units") + units, cost_basis=F("cost_basis") + amount)
-
     listing.units_remaining -= units
-    update_fields = ["units_remaining"]
     if listing.units_remaining == 0:
         listing.status = ListingStatus.FILLED
         listing.closed_at = now
-        update_fields += ["status", "closed_at"]
-    listing.save(update_fields=update_fields)
-
-    trade = Trade.objects.create(
+    trade = Trade(
         listing=listing, offering_id=offering_id, buyer=buyer, seller_id=listing.seller_id, units=units,
         price_per_unit=price_per_unit, amount=amount, buyer_fee=buyer_fee, seller_fee=seller_fee,
         seller_cost_basis=sold_cost, journal_entry=entry, bid_id=bid_id, created_at=now,
     )
-    UnitTransfer.objects.create(offering_id=offering_id, from_holding=seller_holding, to_holding=buyer_holding,
-                                units=units, kind=UnitTransferKind.TRADE, trade=trade)
+    if use_hand_written_sql(HAND_WRITTEN_SQL):
+        _write_fill_in_one_statement(trade, listing, seller_holding.pk, buyer_holding.pk)
+    else:
+        _write_fill_with_orm(trade, listing, seller_holding.pk, buyer_holding.pk)
     if listing.kind == ListingKind.PRIMARY and listing.units_remaining == 0:
         _mark_sold_out_if_done(offering_id)
 
@@ -355,6 +338,131 @@ def settle_locked_listing(*, listing: Listing, buyer, units: int, price_per_unit
     events.append(("listing.changed", _listing_changed_payload(listing)))
     outbox_publish_many(events=events)
     return Fill(trade=trade, listing=listing)
+
+
+# On PostgreSQL (core.sql) the buy's locks are written out, and a fill's unit moves, listing
+# change, trade and unit transfer are written by one statement (data-modifying CTEs), as
+# `ledger_post` writes the money; elsewhere (SQLite) the ORM does all of it. Tests switch
+# this off to run the ORM path on PostgreSQL too.
+HAND_WRITTEN_SQL = True
+
+
+def _lock_listing(listing_id: int) -> Listing | None:
+    """Lock the listing row (not its offering's), with the offering's status for the checks."""
+    if not use_hand_written_sql(HAND_WRITTEN_SQL):
+        return (Listing.objects.select_for_update(of=("self",)).select_related("offering")
+                .filter(pk=listing_id).first())
+    found = fetch_models(Listing, _listing_lock_sql(), [listing_id])
+    if not found:
+        return None
+    listing, (offering_status,) = found[0]
+    listing.offering = Offering.from_db(connection.alias, ["id", "status"], [listing.offering_id, offering_status])
+    return listing
+
+
+def _lock_holdings(*, seller_holding_id: int, buyer, offering_id: int) -> tuple[Holding, Holding]:
+    """Lock the seller's holding and the buyer's (creating it on a first buy) in id order, in
+    one statement. A row this transaction has just inserted cannot be locked by anyone else,
+    so creating the buyer's after locking the seller's keeps the order; a concurrent twin
+    insert waits on the unique index, then inserts nothing (ON CONFLICT DO NOTHING), and
+    theirs is locked instead."""
+    if use_hand_written_sql(HAND_WRITTEN_SQL):
+        holdings = [holding for holding, _ in fetch_models(Holding, _holdings_lock_sql(),
+                                                            [seller_holding_id, buyer.pk, offering_id])]
+    else:
+        holdings = list(Holding.objects.select_for_update(of=("self",))
+                        .filter(Q(pk=seller_holding_id) | Q(owner=buyer, offering_id=offering_id)).order_by("pk"))
+    seller_holding = next(h for h in holdings if h.pk == seller_holding_id)
+    buyer_holding = next((h for h in holdings if h.owner_id == buyer.pk), None)
+    if buyer_holding is None:
+        created = None
+        if use_hand_written_sql(HAND_WRITTEN_SQL):
+            now = timezone.now()
+            created = fetch_models(Holding, _holding_insert_sql(), [buyer.pk, offering_id, now, now])
+        else:
+            Holding.objects.bulk_create([Holding(owner=buyer, offering_id=offering_id)], ignore_conflicts=True)
+        if created:
+            buyer_holding = created[0][0]
+        else:
+            buyer_holding = Holding.objects.select_for_update().get(owner=buyer, offering_id=offering_id)
+    return seller_holding, buyer_holding
+
+
+@functools.cache
+def _listing_lock_sql() -> str:
+    quote = connection.ops.quote_name
+    return (f"SELECT {model_columns(Listing, 'listing')}, offering.status "  # noqa: S608
+            f"FROM {quote(Listing._meta.db_table)} AS listing "
+            f"JOIN {quote(Offering._meta.db_table)} AS offering ON offering.id = listing.offering_id "
+            "WHERE listing.id = %s FOR UPDATE OF listing")
+
+
+@functools.cache
+def _holdings_lock_sql() -> str:
+    return (f"SELECT {model_columns(Holding, 'holding')} "  # noqa: S608
+            f"FROM {connection.ops.quote_name(Holding._meta.db_table)} AS holding "
+            "WHERE holding.id = %s OR (holding.owner_id = %s AND holding.offering_id = %s) "
+            "ORDER BY holding.id FOR UPDATE OF holding")
+
+
+@functools.cache
+def _holding_insert_sql() -> str:
+    return (f"INSERT INTO {connection.ops.quote_name(Holding._meta.db_table)} AS holding "  # noqa: S608
+            "(owner_id, offering_id, units, units_listed, cost_basis, created_at, updated_at) "
+            "VALUES (%s, %s, 0, 0, 0, %s, %s) ON CONFLICT DO NOTHING "
+            f"RETURNING {model_columns(Holding, 'holding')}")
+
+
+def _write_fill_with_orm(trade: Trade, listing: Listing, seller_holding_id: int, buyer_holding_id: int) -> None:
+    units, now = trade.units, trade.created_at
+    Holding.objects.filter(pk=seller_holding_id).update(
+        units=F("units") - units, units_listed=F("units_listed") - units,
+        cost_basis=F("cost_basis") - trade.seller_cost_basis, updated_at=now)
+    Holding.objects.filter(pk=buyer_holding_id).update(
+        units=F("units") + units, cost_basis=F("cost_basis") + trade.amount, updated_at=now)
+    Listing.objects.filter(pk=listing.pk).update(units_remaining=listing.units_remaining, status=listing.status,
+                                                 closed_at=listing.closed_at)
+    trade.save(force_insert=True)
+    UnitTransfer.objects.create(offering_id=trade.offering_id, from_holding_id=seller_holding_id,
+                                to_holding_id=buyer_holding_id, units=units, kind=UnitTransferKind.TRADE,
+                                trade=trade, created_at=now)
+
+
+def _write_fill_in_one_statement(trade: Trade, listing: Listing, seller_holding_id: int,
+                                 buyer_holding_id: int) -> None:
+    """The two holdings, the listing, the trade and its unit transfer in one statement. The
+    holdings are different rows (no self-trade), already locked by the caller; CHECKs and
+    foreign keys are checked at the end of the statement as for separate ones."""
+    qn = connection.ops.quote_name
+    holdings, listings, trades, transfers = (qn(model._meta.db_table)
+                                             for model in (Holding, Listing, Trade, UnitTransfer))
+    units, now = trade.units, trade.created_at
+    sql = (
+        f"WITH seller AS (UPDATE {holdings} SET units = units - %s, units_listed = units_listed - %s, "  # noqa: S608
+        f"cost_basis = cost_basis - %s, updated_at = %s WHERE id = %s), "
+        f"buyer AS (UPDATE {holdings} SET units = units + %s, cost_basis = cost_basis + %s, updated_at = %s "
+        f"WHERE id = %s), "
+        f"listing AS (UPDATE {listings} SET units_remaining = %s, status = %s, closed_at = %s WHERE id = %s), "
+        f"trade AS (INSERT INTO {trades} (listing_id, offering_id, buyer_id, seller_id, units, price_per_unit, "
+        f"amount, buyer_fee, seller_fee, seller_cost_basis, journal_entry_id, bid_id, created_at) "
+        f"VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id), "
+        f"moved AS (INSERT INTO {transfers} (offering_id, from_holding_id, to_holding_id, units, kind, trade_id, "
+        f"reference, created_at) SELECT %s, %s, %s, %s, %s, trade.id, '', %s FROM trade) "
+        f"SELECT id FROM trade"
+    )
+    params = [
+        units, units, trade.seller_cost_basis, now, seller_holding_id,
+        units, trade.amount, now, buyer_holding_id,
+        listing.units_remaining, listing.status, listing.closed_at, listing.pk,
+        listing.pk, trade.offering_id, trade.buyer_id, trade.seller_id, units, trade.price_per_unit, trade.amount,
+        trade.buyer_fee, trade.seller_fee, trade.seller_cost_basis, trade.journal_entry_id, trade.bid_id, now,
+        trade.offering_id, seller_holding_id, buyer_holding_id, units, UnitTransferKind.TRADE, now,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        trade.pk = cursor.fetchone()[0]
+    trade._state.adding = False
+    trade._state.db = connection.alias
 
 
 def _mark_sold_out_if_done(offering_id: int) -> None:
@@ -373,8 +481,7 @@ def listing_buy(*, buyer, listing_id: int, units: int) -> Trade:
         raise InvalidInput("Buy at least one unit.", attr="units")
     require_can_trade(user=buyer)  # verified KYC: the wallet was opened on `kyc.verified`
     with transaction.atomic():
-        listing = (Listing.objects.select_for_update(of=("self",)).select_related("offering")
-                   .filter(pk=listing_id).first())
+        listing = _lock_listing(listing_id)
         if listing is None:
             raise NotFound("No such listing.")
         fill = settle_locked_listing(listing=listing, buyer=buyer, units=units, price_per_unit=listing.price_per_unit)

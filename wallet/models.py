@@ -8,10 +8,12 @@ Design (DESIGN.md §3):
 - Every movement is one `JournalEntry` with one or more `Transfer`s
   `(debit_account, credit_account, amount > 0)`, so each entry balances by construction and
   the sum of all balances is zero.
-- User accounts keep a cached `balance`, updated with `F()` in the same transaction as the
-  transfers, under the account's row lock, and guarded by `CHECK (balance >= 0)`. Each
-  transfer also records the balance after it on each user side (`*_balance_after`), which
-  is what the statement shows.
+- User accounts keep a cached `balance`, updated relatively (`balance + delta`) in the
+  same transaction as the transfers, under the account's row lock, and guarded by
+  `CHECK (balance >= 0)`. Each transfer also records the balance after it on each user side
+  (`*_balance_after`), which is what the statement shows, and its entry's time
+  (`created_at`), so reports over a date range read the transfers alone (`reconcile` checks
+  the two times agree).
 - System accounts are never locked or updated when money moves (every trade would queue on
   the `fees` row): their `balance` column stays 0 and their balance is the sum of their
   transfers (`wallet.selectors.ledger_account_balance`). `reconcile` checks both views.
@@ -112,6 +114,12 @@ class Transfer(models.Model):
     # The user account's balance right after this transfer (null on a system side).
     debit_balance_after = MoneyField(null=True, blank=True)
     credit_balance_after = MoneyField(null=True, blank=True)
+    # Its entry's time (`entry.created_at`, the same value, written by `ledger_post`), kept on
+    # the transfer so a date range is an index range on this table, not a walk over entries.
+    # No default, so a writer that leaves it out never records another time: on SQLite the
+    # insert fails; on PostgreSQL a trigger (migration 0003) puts in the entry's, which is
+    # what processes older than this column need during a deploy.
+    created_at = models.DateTimeField()
 
     class Meta:
         constraints = [
@@ -124,6 +132,9 @@ class Transfer(models.Model):
             # Statements and balance sums read one account's transfers newest first.
             models.Index(fields=("debit_account", "id"), name="wallet_transfer_debit_idx"),
             models.Index(fields=("credit_account", "id"), name="wallet_transfer_credit_idx"),
+            # Reports over a period (the admin `transactions` report). One account's period is
+            # served by the two above, so no per-account time index (each costs every posting).
+            models.Index(fields=("created_at",), name="wallet_transfer_created_at_idx"),
         ]
 
     def __str__(self) -> str:

@@ -17,7 +17,7 @@ from trading.services import listing_buy, listing_cancel
 from wallet.models import JournalEntry
 from wallet.selectors import wallet_balance
 
-pytestmark = [requires_postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = [requires_postgres, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("writers")]
 
 D = Decimal
 

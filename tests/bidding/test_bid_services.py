@@ -32,7 +32,7 @@ from wallet.models import JournalEntry, WalletHold
 from wallet.reconcile import reconcile
 from wallet.selectors import wallet_balance, wallet_system_balance
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("writers")]
 
 D = Decimal
 

@@ -97,3 +97,49 @@ def test_two_drainers_at_once_deliver_each_message_once(settings):
 
     assert sorted(p["n"] for p in delivered) == list(range(200))
     assert OutboxMessage.objects.filter(status=OutboxMessage.Status.PROCESSED).count() == 200
+
+
+@pytest.fixture
+def queued_drains(settings, monkeypatch):
+    """Celery not eager (as in production); count the drain tasks enqueued."""
+    from core.tasks import outbox_drain_task
+
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    enqueued = []
+    monkeypatch.setattr(outbox_drain_task, "delay", lambda: enqueued.append(1))
+    return enqueued
+
+
+@pytest.mark.django_db(transaction=True)
+def test_commits_while_a_drain_is_queued_enqueue_no_other_and_that_drain_delivers_them(queued_drains):
+    for n in range(3):
+        with transaction.atomic():
+            outbox_publish(topic="test.event", payload={"n": n})
+    assert queued_drains == [1]  # one task for three commits
+    assert delivered == []
+
+    outbox.outbox_drain_scheduled()  # what the queued task runs
+    assert sorted(p["n"] for p in delivered) == [0, 1, 2]
+
+    with transaction.atomic():  # the flag went with that drain: the next commit queues one
+        outbox_publish(topic="test.event", payload={"n": 3})
+    assert queued_drains == [1, 1]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failed_enqueue_does_not_stop_the_next_commit_from_trying(settings, monkeypatch):
+    from core.tasks import outbox_drain_task
+
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    attempts = []
+
+    def broker_down():
+        attempts.append(1)
+        raise ConnectionError("broker unreachable")
+
+    monkeypatch.setattr(outbox_drain_task, "delay", broker_down)
+    for n in range(2):
+        with transaction.atomic():  # the commit itself succeeds; beat would drain later
+            outbox_publish(topic="test.event", payload={"n": n})
+    assert attempts == [1, 1]
+    assert OutboxMessage.objects.filter(status=OutboxMessage.Status.PENDING).count() == 2

@@ -5,18 +5,19 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 from freezegun import freeze_time
+from rest_framework.test import APIClient
 
 from core.outbox import OutboxMessage
 from invoices.enums import OfferingStatus
 from tests.accounts.factories import UserFactory
-from tests.conftest import authenticate
+from tests.conftest import authenticate, requires_postgres
 from tests.trading.factories import make_offering, post_primary, trader
 from trading.models import Holding, Listing, Trade, UnitTransfer
 from trading.services import listing_buy, listing_cancel, listing_post_secondary
 from wallet.enums import AccountKind
 from wallet.selectors import wallet_balance, wallet_system_balance
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("writers")]
 
 
 def buy(client, listing, units, **headers):
@@ -217,3 +218,20 @@ def test_bad_units_are_a_400(api_client, listing, units):
 def test_an_unknown_listing_is_a_404(api_client):
     response = buy(authenticate(api_client, trader("1000.00")), Listing(pk=999999), 1)
     assert response.status_code == 404
+
+
+@requires_postgres
+def test_a_buy_costs_a_fixed_number_of_statements(api_client, listing, writers, django_capture_on_commit_callbacks,
+                                                   django_assert_num_queries):
+    """The hot path's statement budget (docs/benchmarks.md, "Marketplace buy"): the user, the
+    onboarding gate, the listing lock, the holdings lock, a first buyer's holding (INSERT …
+    RETURNING), the payer's wallet, the account lock, the ledger entry (one statement), the
+    fill (one statement) and the outbox, plus the savepoint pair the test's own transaction
+    adds. The ORM path (SQLite's) takes ten more: the holding's insert and lock (2 for 1),
+    the entry, its transfers, the balances and the audit event inside a savepoint pair (6 for
+    1), and the fill's five statements (5 for 1)."""
+    with django_capture_on_commit_callbacks(execute=True):  # what a committed buy leaves cached
+        assert buy(authenticate(api_client, trader("10000.00")), listing, 5).status_code == 201
+    client = authenticate(APIClient(), trader("10000.00"))
+    with django_assert_num_queries({"sql": 12, "orm": 22}[writers]):
+        assert buy(client, listing, 5).status_code == 201

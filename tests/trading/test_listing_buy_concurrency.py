@@ -12,7 +12,7 @@ from trading.models import Holding, Listing, Trade
 from trading.services import listing_buy, listing_cancel, listing_post_secondary
 from wallet.selectors import wallet_balance
 
-pytestmark = [requires_postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = [requires_postgres, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("writers")]
 
 
 def test_fifty_buyers_on_ten_units_sell_exactly_ten(assert_books_clean):

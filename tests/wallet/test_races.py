@@ -17,7 +17,7 @@ from wallet.models import Deposit, JournalEntry, LedgerAccount, ProviderEvent, W
 from wallet.selectors import wallet_balance
 from wallet.services import wallet_hold, wallet_open, withdrawal_create
 
-pytestmark = [requires_postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = [requires_postgres, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("writers")]
 
 
 def balances(user):
@@ -121,3 +121,19 @@ def test_opening_a_wallet_many_times_at_once_opens_it_once():
     assert not [r for r in results if isinstance(r, BaseException)], results
     assert LedgerAccount.objects.filter(owner=user).count() == 3
     assert len({r.available.pk for r in results}) == 1
+
+
+def test_ten_postings_with_one_ledger_key_at_once_post_once(assert_reconciled):
+    from wallet.services import ledger_post, wallet_system_account
+
+    user = verified_investor()
+    bank = wallet_system_account("bank")
+    available = wallet_open(user=user).available
+    results = run_concurrently([
+        lambda: ledger_post(kind="deposit", transfers=[(bank, available, Decimal("7.00"))], idempotency_key="dep-77")
+        for _ in range(10)
+    ])
+    assert not [r for r in results if isinstance(r, BaseException)], results
+    assert {entry.pk for entry in results} == {JournalEntry.objects.get(idempotency_key="dep-77").pk}
+    assert balances(user) == (Decimal("7.00"), 0, 0)
+    assert_reconciled()

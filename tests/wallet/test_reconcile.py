@@ -1,3 +1,4 @@
+import datetime as dt
 from decimal import Decimal
 
 import pytest
@@ -6,9 +7,9 @@ from django.db import connection
 
 from tests.wallet.factories import fund, verified_investor
 from wallet.enums import AccountKind
-from wallet.models import ReconciliationRun
+from wallet.models import JournalEntry, ReconciliationRun, Transfer
 from wallet.reconcile import reconcile
-from wallet.services import wallet_hold, wallet_open
+from wallet.services import wallet_hold, wallet_open, wallet_system_account
 from wallet.tasks import reconcile_task
 
 pytestmark = pytest.mark.django_db
@@ -37,8 +38,6 @@ def test_a_hand_corrupted_balance_is_reported():
 
 def test_a_system_account_with_a_cached_balance_is_reported():
     fund(verified_investor(), "1.00")
-    from wallet.services import wallet_system_account
-
     corrupt(wallet_system_account(AccountKind.BANK), "5.00")
     assert reconcile() == ["system:bank: system account cached balance is 5.00, expected 0"]
 
@@ -77,6 +76,18 @@ def test_a_hold_nobody_claims_is_reported():
     fund(user, "100.00")
     wallet_hold(user=user, amount=Decimal("1.00"), reference="orphan:1")
     assert reconcile() == ["hold orphan:1: 1.00 held but no owner claims it"]
+
+
+def test_a_transfer_whose_time_is_not_its_entrys_is_reported():
+    fund(verified_investor(), "1.00")
+    # Only a writer can get it wrong (transfers are append-only): one that posts bank → fees
+    # itself, so every balance still closes and only the time differs.
+    entry = JournalEntry.objects.create(kind="test")
+    transfer = Transfer.objects.create(
+        entry=entry, debit_account=wallet_system_account(AccountKind.BANK),
+        credit_account=wallet_system_account(AccountKind.FEES), amount=Decimal("1.00"),
+        created_at=entry.created_at - dt.timedelta(microseconds=1))
+    assert reconcile() == [f"transfer {transfer.pk}: created_at is not its entry #{entry.pk}'s"]
 
 
 def test_the_nightly_job_records_each_run():

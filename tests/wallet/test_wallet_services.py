@@ -137,3 +137,21 @@ def test_the_wallet_onboarding_provider_reports_real_wallet_readiness(settings, 
     assert (before["kyc_status"], before["wallet_ready"]) == ("verified", False)  # kyc.verified not handled yet
     wallet_open(user=investor)
     assert investor_client.get("/api/v1/me/").json()["onboarding"]["wallet_ready"] is True
+
+
+@pytest.mark.django_db(transaction=True)
+def test_account_ids_are_cached_only_once_committed(django_assert_num_queries):
+    user = UserFactory()
+    with pytest.raises(ZeroDivisionError), transaction.atomic():
+        opened_then_undone = wallet_open(user=user)
+        fees_then_undone = wallet_system_account(AccountKind.FEES)
+        1 / 0  # noqa: B018
+    assert not LedgerAccount.objects.filter(pk__in=[opened_then_undone.available.pk, fees_then_undone.pk]).exists()
+
+    opened = wallet_open(user=user)  # the rollback cached nothing: opened again, for real
+    fees = wallet_system_account(AccountKind.FEES)
+    assert LedgerAccount.objects.filter(pk__in=[opened.available.pk, opened.held.pk, fees.pk]).count() == 3
+    with django_assert_num_queries(0):
+        again, fees_again = wallet_open(user=user), wallet_system_account(AccountKind.FEES)
+    assert (again.available.pk, again.held.pk, again.pending_withdrawal.pk, fees_again.pk) == (
+        opened.available.pk, opened.held.pk, opened.pending_withdrawal.pk, fees.pk)

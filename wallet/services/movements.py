@@ -25,7 +25,13 @@ from core.money import ZERO, to_money
 from wallet.enums import USER_ACCOUNT_KINDS, AccountKind, EntryKind
 from wallet.errors import HoldExceeded
 from wallet.models import JournalEntry, LedgerAccount, WalletHold
-from wallet.services.ledger import ledger_post, retry_on_deadlock, wallet_system_account
+from wallet.services.ledger import (
+    WALLET_ACCOUNT_IDS,
+    WALLET_CACHE_SIZE,
+    ledger_post,
+    retry_on_deadlock,
+    wallet_system_account,
+)
 
 
 @dataclass(frozen=True)
@@ -37,7 +43,13 @@ class WalletAccounts:
 
 def wallet_open(*, user) -> WalletAccounts:
     """Open (or return) the user's three accounts. Safe to call concurrently and repeatedly:
-    the insert is `ON CONFLICT DO NOTHING` against the (owner, kind) unique index."""
+    the insert is `ON CONFLICT DO NOTHING` against the (owner, kind) unique index. Once the
+    accounts are committed their ids are cached, so the instances returned may carry only
+    ids: read balances through `wallet.selectors`."""
+    cached = WALLET_ACCOUNT_IDS.get(user.pk)
+    if cached is not None:
+        return WalletAccounts(**{kind: LedgerAccount(pk=pk, owner_id=user.pk, kind=kind, is_system=False)
+                                 for kind, pk in cached.items()})
     accounts = {a.kind: a for a in LedgerAccount.objects.filter(owner=user, kind__in=USER_ACCOUNT_KINDS)}
     if len(accounts) < len(USER_ACCOUNT_KINDS):
         from core.audit import audit_record
@@ -50,11 +62,19 @@ def wallet_open(*, user) -> WalletAccounts:
             )
             accounts = {a.kind: a for a in LedgerAccount.objects.filter(owner=user, kind__in=USER_ACCOUNT_KINDS)}
             audit_record(action="wallet.opened", target=user, data={"accounts": {k: a.pk for k, a in accounts.items()}})
+    ids = {kind: account.pk for kind, account in accounts.items()}
+    transaction.on_commit(lambda: _remember_wallet(user.pk, ids))
     return WalletAccounts(
         available=accounts[AccountKind.AVAILABLE],
         held=accounts[AccountKind.HELD],
         pending_withdrawal=accounts[AccountKind.PENDING_WITHDRAWAL],
     )
+
+
+def _remember_wallet(user_id: int, ids: dict[str, int]) -> None:
+    if len(WALLET_ACCOUNT_IDS) >= WALLET_CACHE_SIZE:
+        WALLET_ACCOUNT_IDS.clear()
+    WALLET_ACCOUNT_IDS[user_id] = ids
 
 
 def _positive(amount) -> Decimal:

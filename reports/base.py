@@ -5,7 +5,8 @@ A `Report` names its columns (key, human header, kind) and builds one ordered qu
 
 - the JSON page (`page`): page-number pagination, a COUNT and one SELECT, whatever the
   page size; a report over an append-only table with millions of rows (`transactions`)
-  uses keyset pagination instead (`?cursor=`), one SELECT and no COUNT;
+  uses keyset pagination instead (`?cursor=`), no COUNT and one SELECT (two for a date
+  range: the page's keys, then its rows);
 - the CSV and XLSX exports (`reports.rendering`), streamed from a server-side cursor;
 - for some reports a PNG chart.
 

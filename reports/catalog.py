@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 
+from django.db import connection
 from django.db.models import (
     Case,
     CharField,
@@ -232,27 +233,34 @@ class TransactionsReport(Report):
     def columns(self, filters):
         return self.COLUMNS
 
-    def _leg(self, filters, side: str, after: tuple[int, str] | None) -> QuerySet:
+    def _legs(self, filters, side: str, after: tuple[int, str] | None) -> QuerySet:
+        """The transfers whose `side` is a user account and that pass the filters."""
         mine = "debit_account" if side == "debit" else "credit_account"
-        legs = Transfer.objects.filter(**{f"{mine}__is_system": False}, **datetime_range(filters, "entry__created_at"))
+        legs = Transfer.objects.filter(**{f"{mine}__is_system": False}, **datetime_range(filters, "created_at"))
         if filters.get("user"):
             legs = legs.filter(**{f"{mine}__owner_id": filters["user"]})
         if filters.get("account"):
             legs = legs.filter(**{f"{mine}__kind": filters["account"]})
         if filters.get("kind"):
-            legs = legs.filter(entry__kind=filters["kind"])
+            # The period on the entry too (the same time), so its (kind, created_at) index serves.
+            legs = legs.filter(entry__kind=filters["kind"], **datetime_range(filters, "entry__created_at"))
         if filters.get("reference"):
             legs = legs.filter(entry__reference=filters["reference"])
         if after is not None:
             # Rows come in (transfer_id, side) order, "credit" before "debit".
             after_id, after_side = after
             legs = legs.filter(id__gte=after_id) if side > after_side else legs.filter(id__gt=after_id)
+        return legs.order_by()
+
+    @staticmethod
+    def _rows_of(legs: QuerySet, side: str) -> QuerySet:
+        mine = "debit_account" if side == "debit" else "credit_account"
         nothing = Value(None, output_field=MONEY_FIELD)
         return legs.values(
             "entry_id",
             transfer_id=F("id"),
             side=Value(side),
-            at=F("entry__created_at"),
+            at=F("created_at"),
             user_id=F(f"{mine}__owner_id"),
             phone=F(f"{mine}__owner__phone"),
             name=F(f"{mine}__owner__name"),
@@ -263,13 +271,26 @@ class TransactionsReport(Report):
             debit=F("amount") if side == "debit" else nothing,
             credit=F("amount") if side == "credit" else nothing,
             balance_after=F(f"{side}_balance_after"),
-        ).order_by()
+        )
 
     def rows_after(self, filters, cursor, limit: int | None = None):
         after = self._decode(cursor) if cursor else None
-        credits = self._leg(filters, "credit", after)
-        debits = self._leg(filters, "debit", after)
-        if limit is not None and not any(filters.get(key) for key in ("user", "from", "to", "reference")):
+        credits = self._legs(filters, "credit", after)
+        debits = self._legs(filters, "debit", after)
+        if limit is not None and (filters.get("from") or filters.get("to")):
+            # A page of a date range: first its keys, from the transfers alone, then those rows
+            # in full. Each leg of the keys' UNION is planned for all its rows, so it is an
+            # index range on `created_at` (a month half a year back: ~40 ms at a million
+            # transfers). Joined to their entries before the page is cut, the whole period was
+            # (~240 ms); cut per leg, the planner walks the primary key from the start instead,
+            # expecting the period's rows anywhere (~90 ms, more the further back).
+            keys = credits.values("id", side=Value("credit")).union(
+                debits.values("id", side=Value("debit")), all=True).order_by("id", "side")[:limit]
+            page = sorted({key["id"] for key in keys})
+            credits, debits = credits.filter(id__in=page), debits.filter(id__in=page)
+        credits, debits = self._rows_of(credits, "credit"), self._rows_of(debits, "debit")
+        if (limit is not None and not any(filters.get(key) for key in ("user", "from", "to", "reference"))
+                and connection.features.supports_slicing_ordering_in_compound):  # not SQLite
             # An unfiltered page: each side takes its first `limit` rows by the primary key on
             # its own (an index scan that stops early) and only those are merged and sorted.
             # With a narrowing filter the planner does better on its own (measured in

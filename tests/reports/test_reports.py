@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 from django.utils import timezone
+from django.utils.http import urlencode
 from freezegun import freeze_time
 
 from kyc.enums import BankAccountStatus, KYCStatus
@@ -13,7 +14,10 @@ from tests.accounts.factories import UserFactory
 from tests.kyc.factories import BankAccountFactory, KYCProfileFactory
 from tests.reports.conftest import read_csv, read_xlsx
 from tests.trading.factories import make_offering, post_primary, trader
+from tests.wallet.factories import verified_investor
 from trading.services import listing_buy, listing_post_secondary
+from wallet.enums import AccountKind
+from wallet.services import ledger_post, wallet_open, wallet_system_account, wallet_transfer
 
 pytestmark = pytest.mark.django_db
 
@@ -196,6 +200,80 @@ def test_transactions_keyset_pages_cover_every_row_once(admin_client, market):
     assert len(everything) >= 10
 
 
+KOLKATA = dt.timezone(dt.timedelta(hours=5, minutes=30))
+
+
+@pytest.fixture
+def april(assert_reconciled):
+    """Money moving on both sides of April's edges in the platform's zone (Asia/Kolkata),
+    where each day starts at 18:30 UTC the day before. A pays B twice: both legs are rows."""
+    bank = wallet_system_account(AccountKind.BANK)
+    a, b = verified_investor(name="Asha"), verified_investor(name="Bala")
+    postings = [
+        (dt.datetime(2026, 3, 31, 23, 59, 59, 999999, tzinfo=KOLKATA),
+         lambda: ledger_post(kind="deposit", transfers=[(bank, wallet_open(user=a).available, Decimal("100.00"))])),
+        (dt.datetime(2026, 4, 1, 0, 0, tzinfo=KOLKATA),
+         lambda: wallet_transfer(payer=a, payee=b, amount=Decimal("10.00"), fee=Decimal("1.00"), reference="t1")),
+        (dt.datetime(2026, 4, 15, 12, 0, tzinfo=KOLKATA),
+         lambda: ledger_post(kind="deposit", transfers=[(bank, wallet_open(user=b).available, Decimal("50.00"))])),
+        (dt.datetime(2026, 4, 30, 23, 59, 59, 999999, tzinfo=KOLKATA),
+         lambda: wallet_transfer(payer=b, payee=a, amount=Decimal("5.00"), reference="t2")),
+        (dt.datetime(2026, 5, 1, 0, 0, tzinfo=KOLKATA),
+         lambda: ledger_post(kind="deposit", transfers=[(bank, wallet_open(user=a).available, Decimal("1.00"))])),
+    ]
+    for at_time, post in postings:
+        with freeze_time(at_time):
+            post()
+    yield {"a": a, "b": b}
+    assert_reconciled()
+
+
+def walk(client, page_size: int, **params) -> list[dict]:
+    """Every row of the report, page by page through its cursors."""
+    rows, url = [], URL.format("transactions") + "?" + urlencode({"page_size": page_size, **params})
+    while url:
+        body = client.get(url).json()
+        rows += body["results"]
+        url = body["next"]
+    return rows
+
+
+def test_transactions_of_a_month_are_exactly_its_rows_in_the_platforms_zone(admin_client, april):
+    a, b = april["a"], april["b"]
+    rows = all_results(admin_client, "transactions", **{"from": "2026-04-01", "to": "2026-04-30"})
+    assert [(row["at"], row["user_id"], row["side"], row["entry_kind"], row["debit"], row["credit"])
+            for row in rows] == [
+        ("2026-04-01T00:00:00+05:30", b.pk, "credit", "transfer", None, "10.00"),
+        ("2026-04-01T00:00:00+05:30", a.pk, "debit", "transfer", "10.00", None),
+        ("2026-04-01T00:00:00+05:30", a.pk, "debit", "transfer", "1.00", None),
+        ("2026-04-15T12:00:00+05:30", b.pk, "credit", "deposit", None, "50.00"),
+        ("2026-04-30T23:59:59+05:30", a.pk, "credit", "transfer", None, "5.00"),
+        ("2026-04-30T23:59:59+05:30", b.pk, "debit", "transfer", "5.00", None),
+    ]
+    assert walk(admin_client, 1, **{"from": "2026-04-01", "to": "2026-04-30"}) == rows
+
+
+@pytest.mark.parametrize("params", [
+    {"from": "2026-04-01", "to": "2026-04-30"}, {"from": "2026-04-01"}, {"to": "2026-04-30"},
+    {"from": "2026-03-31", "to": "2026-03-31"}, {"from": "2026-04-30", "to": "2026-05-01"},
+    {"from": "2026-05-02"}, {"to": "2026-03-30"}, {"from": "2026-04-01", "kind": "transfer"},
+    {"to": "2026-04-15", "account": "available", "page_size": 2},
+])
+def test_a_date_filtered_page_is_the_unfiltered_rows_of_those_days(admin_client, april, params):
+    """The same rows in the same order, however the pages are cut."""
+    params = dict(params)
+    page_size = params.pop("page_size", 1)
+    first = dt.date.fromisoformat(params.get("from", "2000-01-01"))
+    last = dt.date.fromisoformat(params.get("to", "2100-01-01"))
+    narrowing = {key: params[key] for key in ("kind", "account") if key in params}
+    expected = [row for row in all_results(admin_client, "transactions", **narrowing)
+                if first <= dt.datetime.fromisoformat(row["at"]).date() <= last]
+    assert walk(admin_client, page_size, **params) == expected
+    assert all_results(admin_client, "transactions", **params) == expected
+    assert read_csv(get(admin_client, "transactions", format="csv", **params))[1:] == [
+        ["" if value is None else str(value) for value in row.values()] for row in expected]
+
+
 def test_sales_purchases_show_fees_and_the_sellers_gain(admin_client, market):
     a, b = market["a"], market["b"]
     rows = assert_exports_match_json(admin_client, "sales-purchases")
@@ -235,6 +313,7 @@ def test_trading_activity_by_day_and_offering(admin_client, market):
 
 REPORT_PARAMS = [
     ("onboarding", {}), ("onboarding", {"group": "user"}), ("transactions", {}), ("sales-purchases", {}),
+    ("transactions", {"from": "2000-01-01", "to": "2100-01-01"}),
     ("trading-activity", {}), ("trading-activity", {"group": "day"}), ("bids", {}), ("tds", {}),
 ]
 
@@ -242,7 +321,8 @@ REPORT_PARAMS = [
 @pytest.mark.parametrize(("name", "params"), REPORT_PARAMS)
 def test_a_report_page_costs_a_fixed_number_of_queries(admin_client, market, name, params,
                                                        django_assert_max_num_queries):
-    # 1 to load the signed-in user, then a COUNT and a SELECT (transactions: one SELECT).
+    # 1 to load the signed-in user, then a COUNT and a SELECT (transactions: one SELECT; for a
+    # date range, the page's keys and then its rows).
     with django_assert_max_num_queries(3):
         first = admin_client.get(URL.format(name), {**params, "page_size": 1})
     with django_assert_max_num_queries(3):

@@ -168,6 +168,7 @@ class BidDetailApi(APIView):
 
     @extend_schema(request=InputSerializer,
                    responses={200: BidPlacedOutputSerializer, 403: ERRORS, 404: ERRORS, 409: ERRORS, 422: ERRORS})
+    @idempotent  # a modification can cross the ask and trade, and moves the held money
     def patch(self, request, bid_id: int):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)

@@ -185,8 +185,8 @@ def _body(operation: dict, examples: _Examples) -> dict | None:
     return None
 
 
-def _is_idempotent(path: str) -> bool:
-    """Whether the view's `post` is wrapped by `core.idempotency.idempotent`."""
+def _is_idempotent(path: str, method: str) -> bool:
+    """Whether the view's handler for `method` is wrapped by `core.idempotency.idempotent`."""
     import re
 
     from django.urls import Resolver404, resolve
@@ -197,9 +197,9 @@ def _is_idempotent(path: str) -> bool:
         match = resolve(re.sub(r"\{[^}]+\}", "1", path))
     except Resolver404:
         return False
-    post = getattr(getattr(match.func, "view_class", None), "post", None)
-    code = getattr(post, "__code__", None)
-    return code is not None and code.co_filename == idempotency.__file__ and hasattr(post, "__wrapped__")
+    handler = getattr(getattr(match.func, "view_class", None), method, None)
+    code = getattr(handler, "__code__", None)
+    return code is not None and code.co_filename == idempotency.__file__ and hasattr(handler, "__wrapped__")
 
 
 def _request(method: str, path: str, operation: dict, path_parameters: list, examples: _Examples) -> dict:
@@ -212,7 +212,7 @@ def _request(method: str, path: str, operation: dict, path_parameters: list, exa
         if body["mode"] == "raw":
             request["header"].append({"key": "Content-Type", "value": "application/json"})
         request["body"] = body
-    if method == "post" and _is_idempotent(path):
+    if method in ("post", "patch") and _is_idempotent(path, method):
         request["header"].append({"key": "Idempotency-Key", "value": "{{$guid}}",
                                   "description": "Same key and body replays the first response."})
     description = operation.get("description") or operation.get("summary") or ""

@@ -105,6 +105,28 @@ def test_placing_again_with_the_same_idempotency_key_replays_without_a_second_bi
     assert_books_clean()
 
 
+def test_a_modification_that_trades_is_replayed_with_its_key_not_run_again(assert_books_clean):
+    """Found by the chaos test: a client whose PATCH timed out after the bid crossed the ask
+    retried it and was told `bid_not_open`, though it had bought. With the key, the retry
+    gets the first answer (the trade) and nothing moves twice."""
+    listing = investor_listing()  # asks 800.00
+    buyer = bidder("5000.00")
+    client, key = client_for(buyer), str(uuid.uuid4())
+    bid = place(buyer, listing, 2, "700.00")
+    first = client.patch(f"/api/v1/bids/{bid.pk}/", {"price_per_unit": "800.00"}, format="json",
+                         HTTP_IDEMPOTENCY_KEY=key)
+    assert first.status_code == 200, first.json()
+    assert first.json()["status"] == "accepted" and first.json()["trade"] is not None
+    after_first = balances(buyer)
+    again = client.patch(f"/api/v1/bids/{bid.pk}/", {"price_per_unit": "800.00"}, format="json",
+                         HTTP_IDEMPOTENCY_KEY=key)
+    assert (again.status_code, again.json()) == (200, first.json())
+    assert again["Idempotent-Replayed"] == "true"
+    assert Trade.objects.filter(bid_id=bid.pk).count() == 1
+    assert balances(buyer) == after_first
+    assert_books_clean()
+
+
 def test_a_bid_at_the_ask_answers_with_the_trade():
     listing = investor_listing()
     response = client_for(bidder("5000.00")).post(

@@ -180,7 +180,7 @@ class DepositListApi(APIView):
         request={"application/json": InputSerializer, "multipart/form-data": InputSerializer},
         responses={201: DepositOutputSerializer, 403: ERRORS_422, 409: ERRORS_422, 503: ERRORS_422},
     )
-    @idempotent
+    @idempotent(atomic=False)  # creates the gateway's order: no transaction held open meanwhile
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)

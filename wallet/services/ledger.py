@@ -1,4 +1,4 @@
-"""`ledger_post`, the only writer of money, and the retry helper for its callers.
+"""`ledger_post`, the only writer of money.
 
 Locking (DESIGN.md §3). A service that moves money runs in one `transaction.atomic()` and
 locks rows in the global order: offering/listing, then bids, then holdings by id, then
@@ -8,29 +8,28 @@ itself: it locks the *user* accounts it touches with
 balance but not the foreign-key checks of concurrent inserts), so callers must not lock
 ledger accounts themselves in another order. System accounts are never locked or updated.
 
-Retries. A deadlock or serialization failure aborts the whole transaction, so only the
-outermost caller can retry it. `ledger_post` is wrapped in `retry_on_deadlock`, which retries
-only when it is the outermost atomic block; a service that calls `ledger_post` inside its
-own transaction (a trade, a bid) decorates *itself* with `retry_on_deadlock` instead.
+Retries (core.retry). A deadlock or serialization failure aborts the whole transaction, so
+only the outermost caller can retry it. `ledger_post` is wrapped in `retry_on_deadlock`,
+which retries only when it is the outermost atomic block; a service that calls
+`ledger_post` inside its own transaction (a trade, a bid) decorates *itself* with
+`retry_on_deadlock` instead, and an idempotent request retries the whole view.
 """
 
 import contextlib
 import functools
 import logging
-import random
 import re
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from decimal import Decimal
-from typing import TypeVar
 
-from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Case, F, Value, When
 from django.utils import timezone
 
 from core.audit import audit_insert_sql, audit_record
 from core.errors import Conflict
 from core.money import to_money
+from core.retry import retry_on_deadlock
 from core.sql import fetch_models, model_columns, use_hand_written_sql
 from wallet.enums import AccountKind
 from wallet.errors import InsufficientFunds
@@ -38,54 +37,8 @@ from wallet.models import JournalEntry, LedgerAccount, Transfer
 
 logger = logging.getLogger(__name__)
 
-T = TypeVar("T")
 Leg = tuple[LedgerAccount, LedgerAccount, Decimal]
 KIND_PATTERN = re.compile(r"^[a-z][a-z0-9_.]{0,47}$")
-
-try:  # psycopg is absent only on a bare SQLite install
-    from psycopg import errors as pg_errors
-
-    RETRYABLE = (pg_errors.DeadlockDetected, pg_errors.SerializationFailure)
-except ImportError:  # pragma: no cover
-    RETRYABLE = ()
-
-
-def is_retryable(exc: BaseException) -> bool:
-    """True for a deadlock or serialization failure, however Django wrapped it."""
-    seen = exc
-    while seen is not None:
-        if RETRYABLE and isinstance(seen, RETRYABLE):
-            return True
-        seen = seen.__cause__ or seen.__context__
-    return False
-
-
-def retry_on_deadlock(function: Callable[..., T] | None = None, *, attempts: int = 5,
-                      base_delay: float = 0.01) -> Callable[..., T]:
-    """Retry `function` on a deadlock or serialization failure, with jittered backoff, but
-    only when no transaction is open around it: inside an outer atomic block the failure has
-    already doomed the outer transaction, so it is re-raised for the outermost caller."""
-
-    def decorate(inner: Callable[..., T]) -> Callable[..., T]:
-        @functools.wraps(inner)
-        def wrapper(*args, **kwargs):
-            if transaction.get_connection().in_atomic_block:
-                return inner(*args, **kwargs)
-            for attempt in range(1, attempts + 1):
-                try:
-                    return inner(*args, **kwargs)
-                except DatabaseError as exc:
-                    if attempt == attempts or not is_retryable(exc):
-                        raise
-                    delay = base_delay * 2 ** (attempt - 1) * (0.5 + random.random())
-                    logger.warning("retrying %s after %s (attempt %s)", inner.__qualname__, type(exc).__name__,
-                                   attempt)
-                    time.sleep(delay)
-            raise AssertionError("unreachable")  # pragma: no cover
-
-        return wrapper
-
-    return decorate(function) if function is not None else decorate
 
 
 def _validated_legs(transfers: Sequence[tuple[LedgerAccount, LedgerAccount, Decimal]]) -> list[Leg]:

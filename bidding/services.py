@@ -34,6 +34,7 @@ from core.audit import audit_record
 from core.errors import InvalidInput, NotFound, PermissionDenied
 from core.money import ZERO, to_money
 from core.outbox import outbox_publish
+from core.transactions import service_atomic
 from trading.enums import ListingKind, ListingStatus
 from trading.errors import BelowMinimumUnits, InsufficientUnits, ListingClosed, SelfTrade
 from trading.models import Listing, Trade
@@ -201,7 +202,7 @@ def bid_place(*, bidder, listing_id: int, units: int, price_per_unit: Decimal, e
         raise InvalidInput("The bid must expire in the future.", attr="expires_at")
     require_can_trade(user=bidder)
     wallet_open(user=bidder)  # outside the lock: a first bid must not insert accounts under it
-    with transaction.atomic():
+    with service_atomic():
         listing = _lock_listing(listing_id)
         _check_terms(listing, bidder=bidder, units=units, now=now)
         if price >= listing.price_per_unit:
@@ -240,7 +241,7 @@ def bid_modify(*, bidder, bid_id: int, units: int | None = None, price_per_unit:
     from available money, in one transaction)."""
     now = now or timezone.now()
     wallet_open(user=bidder)
-    with transaction.atomic():
+    with service_atomic():
         listing, bid = _lock_bid_for(user=bidder, bid_id=bid_id, party=BIDDER)
         _require_active(bid, now)
         new_units = bid.units if units is None else units
@@ -293,7 +294,7 @@ def _modify_into_buy(*, listing: Listing, bid: Bid, units: int, bid_price: Decim
 def bid_withdraw(*, bidder, bid_id: int, now=None) -> Bid:
     """The bidder takes the bid back; its hold is released once."""
     now = now or timezone.now()
-    with transaction.atomic():
+    with service_atomic():
         listing, bid = _lock_bid_for(user=bidder, bid_id=bid_id, party=BIDDER)
         if not bid.is_active:
             raise BidNotOpen(f"The bid is {bid.get_status_display().lower()}.")
@@ -307,7 +308,7 @@ def bid_withdraw(*, bidder, bid_id: int, now=None) -> Bid:
 def bid_reject(*, seller, bid_id: int, now=None) -> Bid:
     """The seller turns the bid down; its hold goes back to the bidder once."""
     now = now or timezone.now()
-    with transaction.atomic():
+    with service_atomic():
         listing, bid = _lock_bid_for(user=seller, bid_id=bid_id, party=SELLER)
         if not bid.is_active:
             raise BidNotOpen(f"The bid is {bid.get_status_display().lower()}.")
@@ -370,7 +371,7 @@ def bid_accept(*, seller, bid_id: int, units: int | None = None, now=None) -> Bi
     Locks the listing, the bid, then (in the settlement) holdings and ledger accounts."""
     now = now or timezone.now()
     wallet_open(user=seller)  # the payee's accounts exist before any lock is taken
-    with transaction.atomic():
+    with service_atomic():
         listing, bid = _lock_bid_for(user=seller, bid_id=bid_id, party=SELLER)
         _require_active(bid, now)
         units = bid.units if units is None else units

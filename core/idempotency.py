@@ -46,6 +46,7 @@ from rest_framework.utils.encoders import JSONEncoder as DRFJSONEncoder
 
 from core.errors import DomainError, InvalidInput
 from core.retry import is_retryable, retry_on_deadlock
+from core.transactions import request_transaction
 
 HEADER = "HTTP_IDEMPOTENCY_KEY"
 
@@ -240,7 +241,7 @@ def _key_of(request) -> str | None:
 @retry_on_deadlock
 def _run_in_one_transaction(view_method, view, request, args, kwargs, key: str, fingerprint: str) -> Response:
     try:
-        with transaction.atomic():
+        with request_transaction():
             record, claimed = _claim_in_transaction(request.user, key, fingerprint)
             if not claimed:
                 return _stored_answer(record, fingerprint)

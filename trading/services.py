@@ -27,6 +27,7 @@ from core.errors import InvalidInput, NotFound
 from core.money import ZERO, to_money
 from core.outbox import outbox_publish, outbox_publish_many
 from core.sql import fetch_models, model_columns, use_hand_written_sql
+from core.transactions import service_atomic
 from invoices.enums import OfferingStatus
 from invoices.offering_models import Offering
 from invoices.services.offerings import offering_configure, offering_remaining_flows
@@ -145,7 +146,7 @@ def listing_post_secondary(*, seller, offering_id: int, units: int, price_per_un
     _validate_listing_terms(units=units, price_per_unit=price_per_unit, min_units=min_units, opens_at=now,
                             closes_at=closes_at, now=now)
     require_can_trade(user=seller)
-    with transaction.atomic():
+    with service_atomic():
         holding = (Holding.objects.select_for_update().select_related("offering")
                    .filter(owner=seller, offering_id=offering_id).first())
         if holding is None:
@@ -187,7 +188,7 @@ def _close_locked_listing(listing: Listing, *, status: str, actor=None) -> None:
 @retry_on_deadlock
 def listing_cancel(*, user, listing_id: int) -> Listing:
     """The seller withdraws the rest of their listing. Someone else's listing is a 404."""
-    with transaction.atomic():
+    with service_atomic():
         listing = Listing.objects.select_for_update().filter(pk=listing_id, seller=user).first()
         if listing is None:
             raise NotFound("No such listing.")
@@ -480,7 +481,7 @@ def listing_buy(*, buyer, listing_id: int, units: int) -> Trade:
     if units < 1:
         raise InvalidInput("Buy at least one unit.", attr="units")
     require_can_trade(user=buyer)  # verified KYC: the wallet was opened on `kyc.verified`
-    with transaction.atomic():
+    with service_atomic():
         listing = _lock_listing(listing_id)
         if listing is None:
             raise NotFound("No such listing.")

@@ -235,3 +235,44 @@ def test_a_buy_costs_a_fixed_number_of_statements(api_client, listing, writers, 
     client = authenticate(APIClient(), trader("10000.00"))
     with django_assert_num_queries({"sql": 12, "orm": 22}[writers]):
         assert buy(client, listing, 5).status_code == 201
+
+
+@requires_postgres
+def test_a_keyed_buy_adds_the_key_statements_and_no_savepoint(api_client, listing, writers,
+                                                             django_capture_on_commit_callbacks):
+    """With an Idempotency-Key the buy runs inside the request's transaction: two more
+    statements (the claim, the stored response) and the savepoint pair of the request's own
+    block (the test's transaction is around it), but none for the buy's block inside it.
+    (The ORM path's ledger_post keeps a savepoint of its own.)"""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert buy(authenticate(api_client, trader("10000.00")), listing, 5).status_code == 201
+    client = authenticate(APIClient(), trader("10000.00"))
+    with CaptureQueriesContext(connection) as unkeyed:
+        assert buy(client, listing, 5).status_code == 201
+    client = authenticate(APIClient(), trader("10000.00"))
+    with CaptureQueriesContext(connection) as keyed:
+        assert buy(client, listing, 5, HTTP_IDEMPOTENCY_KEY=str(uuid.uuid4())).status_code == 201
+    savepoints = [q["sql"] for q in keyed.captured_queries if q["sql"].startswith("SAVEPOINT")]
+    assert len(savepoints) == {"sql": 1, "orm": 2}[writers]
+    assert len(keyed.captured_queries) == len(unkeyed.captured_queries) + 2
+
+
+@requires_postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_keyed_buy_that_is_refused_inside_the_request_transaction_moves_nothing(listing, writers,
+                                                                                  assert_books_clean):
+    """No savepoint inside the request's transaction: a refusal raised half-way through the
+    buy must still roll back everything it wrote, and the refusal is stored for the key."""
+    from core.idempotency import IdempotencyKey
+
+    buyer = trader("1000.00")  # 5 units at 800.00 need 4010.00
+    client = authenticate(APIClient(), buyer)
+    before = available(buyer)
+    response = buy(client, listing, 5, HTTP_IDEMPOTENCY_KEY="refused")
+    assert response.status_code == 422 and response.json()["errors"][0]["code"] == "insufficient_funds"
+    assert (available(buyer), Trade.objects.count(), Holding.objects.filter(owner=buyer).count()) == (before, 0, 0)
+    assert IdempotencyKey.objects.get(key="refused").response_status == 422
+    assert_books_clean()

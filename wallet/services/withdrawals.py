@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from core.audit import audit_record
 from core.outbox import outbox_publish
+from core.transactions import service_atomic
 from integrations.errors import IntegrationError
 from integrations.payouts import FAILED, PROCESSED, PROCESSING, REVERSED, Payee, PayoutResult, PayoutWebhookEvent
 from integrations.registry import get_adapter
@@ -61,7 +62,7 @@ def withdrawal_create(*, user, amount: Decimal, bank_account_id: int) -> Withdra
     if bank_account.status != BankAccountStatus.VERIFIED:
         raise BankAccountRequired("Withdrawals go only to a verified bank account.", attr="bank_account")
     accounts = wallet_open(user=user)
-    with transaction.atomic():
+    with service_atomic():
         withdrawal = Withdrawal.objects.create(user=user, amount=amount, bank_account=bank_account,
                                                status=WithdrawalStatus.PENDING)
         ledger_post(

@@ -157,7 +157,7 @@ def _advisory_lock_id(user_id: int, key: str) -> int:
     return int.from_bytes(digest[:4], "big", signed=True)
 
 
-def _claim_in_transaction(user, key: str, fingerprint: str) -> tuple[IdempotencyKey | None, bool]:
+def _claim_in_transaction(user, key: str, fingerprint: str) -> tuple[IdempotencyKey, bool]:
     """Claim the key inside the caller's transaction: (row, True) when this request owns it
     until the transaction ends, (row, False) for a key another request finished. A twin
     still running answers 409 (`KeyInProgress`)."""
@@ -187,7 +187,9 @@ def _claim_in_transaction(user, key: str, fingerprint: str) -> tuple[Idempotency
         # SQLite's IMMEDIATE transactions hold the write lock from BEGIN: no twin runs beside us.
         if not IdempotencyKey.objects.filter(user=user, key=key).exists():
             return IdempotencyKey.objects.create(user=user, key=key, fingerprint=fingerprint), True
-    existing = IdempotencyKey.objects.get(user=user, key=key)
+    existing = IdempotencyKey.objects.filter(user=user, key=key).first()
+    if existing is None:
+        raise KeyInProgress()  # an expired row purged between our insert and this read: retry
     if _take_over_if_expired(existing, fingerprint, now):
         return existing, True
     return existing, False

@@ -3,6 +3,8 @@ Reuses core's `tranche_refuse_change()`."""
 
 from django.db import migrations
 
+from core.migration_operations import RunSQLOnPostgres
+
 FORWARD = """
 CREATE TRIGGER bidding_bidevent_append_only
     BEFORE UPDATE OR DELETE ON bidding_bidevent
@@ -12,16 +14,7 @@ CREATE TRIGGER bidding_bidevent_append_only
 BACKWARD = "DROP TRIGGER IF EXISTS bidding_bidevent_append_only ON bidding_bidevent;"
 
 
-def forward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(FORWARD, params=None)
-
-
-def backward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(BACKWARD, params=None)
-
 
 class Migration(migrations.Migration):
     dependencies = [("bidding", "0001_initial"), ("core", "0002_audit_append_only")]
-    operations = [migrations.RunPython(forward, backward)]
+    operations = [RunSQLOnPostgres(FORWARD, BACKWARD)]

@@ -2,6 +2,8 @@
 
 from django.db import migrations
 
+from core.migration_operations import RunSQLOnPostgres
+
 FORWARD = """
 CREATE OR REPLACE FUNCTION tranche_refuse_change() RETURNS trigger AS $$
 BEGIN
@@ -18,16 +20,7 @@ CREATE TRIGGER core_auditevent_append_only
 BACKWARD = "DROP TRIGGER IF EXISTS core_auditevent_append_only ON core_auditevent;"
 
 
-def forward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(FORWARD, params=None)
-
-
-def backward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(BACKWARD)
-
 
 class Migration(migrations.Migration):
     dependencies = [("core", "0001_initial")]
-    operations = [migrations.RunPython(forward, backward)]
+    operations = [RunSQLOnPostgres(FORWARD, BACKWARD)]

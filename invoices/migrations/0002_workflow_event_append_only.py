@@ -3,6 +3,8 @@ Reuses core's `tranche_refuse_change()` trigger function (core/0002)."""
 
 from django.db import migrations
 
+from core.migration_operations import RunSQLOnPostgres
+
 FORWARD = """
 CREATE TRIGGER invoices_workflowevent_append_only
     BEFORE UPDATE OR DELETE ON invoices_workflowevent
@@ -11,15 +13,6 @@ CREATE TRIGGER invoices_workflowevent_append_only
 BACKWARD = "DROP TRIGGER IF EXISTS invoices_workflowevent_append_only ON invoices_workflowevent;"
 
 
-def forward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(FORWARD, params=None)
-
-
-def backward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(BACKWARD)
-
 
 class Migration(migrations.Migration):
     dependencies = [
@@ -27,4 +20,4 @@ class Migration(migrations.Migration):
         ("invoices", "0001_initial"),
     ]
 
-    operations = [migrations.RunPython(forward, backward)]
+    operations = [RunSQLOnPostgres(FORWARD, BACKWARD)]

@@ -3,6 +3,8 @@ code does (a correction is a new, reversing entry). Reuses core's `tranche_refus
 
 from django.db import migrations
 
+from core.migration_operations import RunSQLOnPostgres
+
 FORWARD = """
 CREATE TRIGGER wallet_journalentry_append_only
     BEFORE UPDATE OR DELETE ON wallet_journalentry
@@ -19,16 +21,7 @@ DROP TRIGGER IF EXISTS wallet_transfer_append_only ON wallet_transfer;
 """
 
 
-def forward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(FORWARD, params=None)
-
-
-def backward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(BACKWARD, params=None)
-
 
 class Migration(migrations.Migration):
     dependencies = [("wallet", "0001_initial"), ("core", "0002_audit_append_only")]
-    operations = [migrations.RunPython(forward, backward)]
+    operations = [RunSQLOnPostgres(FORWARD, BACKWARD)]

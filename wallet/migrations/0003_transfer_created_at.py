@@ -10,6 +10,8 @@ means a row that has the time (every row `ledger_post` writes now) never calls t
 
 from django.db import migrations, models
 
+from core.migration_operations import RunSQLOnPostgres
+
 FORWARD = """
 CREATE FUNCTION wallet_transfer_fill_created_at() RETURNS trigger AS $$
 BEGIN
@@ -29,19 +31,10 @@ DROP FUNCTION IF EXISTS wallet_transfer_fill_created_at();
 """
 
 
-def forward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(FORWARD, params=None)
-
-
-def backward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(BACKWARD, params=None)
-
 
 class Migration(migrations.Migration):
     dependencies = [("wallet", "0002_ledger_append_only")]
     operations = [
         migrations.AddField(model_name="transfer", name="created_at", field=models.DateTimeField(null=True)),
-        migrations.RunPython(forward, backward),
+        RunSQLOnPostgres(FORWARD, BACKWARD),
     ]

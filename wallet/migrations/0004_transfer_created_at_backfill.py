@@ -18,6 +18,8 @@ The UPDATE is plain SQL that PostgreSQL and SQLite (the embedded default) both r
 
 from django.db import migrations, models, transaction
 
+from core.migration_operations import RunSQLOnPostgres
+
 BATCH = 20_000
 
 FILL = """
@@ -45,18 +47,14 @@ def backfill(apps, schema_editor):
                 cursor.execute("ALTER TABLE wallet_transfer ENABLE TRIGGER wallet_transfer_append_only")
 
 
-def add_checked_not_null(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        # Three statements, three transactions: only the first (brief) takes an exclusive lock.
-        schema_editor.execute(f"ALTER TABLE wallet_transfer DROP CONSTRAINT IF EXISTS {CHECK}")
-        schema_editor.execute(f"ALTER TABLE wallet_transfer ADD CONSTRAINT {CHECK} "
-                              "CHECK (created_at IS NOT NULL) NOT VALID")
-        schema_editor.execute(f"ALTER TABLE wallet_transfer VALIDATE CONSTRAINT {CHECK}")
-
-
-def drop_checked_not_null(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(f"ALTER TABLE wallet_transfer DROP CONSTRAINT IF EXISTS {CHECK}")
+# Three statements, three transactions (the migration is not atomic): only the first
+# (brief) takes an exclusive lock.
+ADD_CHECKED_NOT_NULL = [
+    f"ALTER TABLE wallet_transfer DROP CONSTRAINT IF EXISTS {CHECK}",
+    f"ALTER TABLE wallet_transfer ADD CONSTRAINT {CHECK} CHECK (created_at IS NOT NULL) NOT VALID",
+    f"ALTER TABLE wallet_transfer VALIDATE CONSTRAINT {CHECK}",
+]
+DROP_CHECKED_NOT_NULL = f"ALTER TABLE wallet_transfer DROP CONSTRAINT IF EXISTS {CHECK}"
 
 
 class AddIndexConcurrentlyOnPostgres(migrations.AddIndex):
@@ -83,9 +81,9 @@ class Migration(migrations.Migration):
     dependencies = [("wallet", "0003_transfer_created_at")]
     operations = [
         migrations.RunPython(backfill, migrations.RunPython.noop),
-        migrations.RunPython(add_checked_not_null, drop_checked_not_null),
+        RunSQLOnPostgres(ADD_CHECKED_NOT_NULL, DROP_CHECKED_NOT_NULL),
         migrations.AlterField(model_name="transfer", name="created_at", field=models.DateTimeField()),
-        migrations.RunPython(drop_checked_not_null, add_checked_not_null),
+        RunSQLOnPostgres(DROP_CHECKED_NOT_NULL, ADD_CHECKED_NOT_NULL),
         AddIndexConcurrentlyOnPostgres(
             model_name="transfer",
             index=models.Index(fields=["created_at"], name="wallet_transfer_created_at_idx"),

@@ -5,7 +5,6 @@ are append-only: nothing in the code updates or deletes them, and on PostgreSQL 
 refuses both.
 """
 
-import json
 from typing import Any
 
 from django.conf import settings
@@ -70,29 +69,3 @@ def audit_record(
         ip=current.ip,
         request_id=current.request_id,
     )
-
-
-def audit_insert_sql(*, action: str, actor=None, target_type: str, target_id_sql: str, source_sql: str,
-                     data: dict[str, Any] | None = None, at=None) -> tuple[str, list]:
-    """The INSERT that `audit_record` would make, as SQL for a caller that writes its change
-    in one statement (a data-modifying CTE on PostgreSQL) and learns the target's id only
-    inside it: `target_id_sql` is an expression over `source_sql` (e.g. `entry.id` from
-    `entry`). Same columns, same request context; returns `(sql, params)`."""
-    from django.utils import timezone
-
-    current = context.current()
-    table = AuditEvent._meta.db_table
-    sql = (f"INSERT INTO {table} (actor_id, impersonator_id, action, target_type, target_id, data, ip, "  # noqa: S608
-           f"request_id, at) SELECT %s, %s, %s, %s, ({target_id_sql})::text, %s::jsonb, %s::inet, %s, %s "
-           f"FROM {source_sql}")
-    params = [
-        actor.pk if getattr(actor, "is_authenticated", False) else None,
-        current.impersonator_id,
-        action,
-        target_type,
-        json.dumps(data or {}, cls=DjangoJSONEncoder),
-        current.ip,
-        current.request_id,
-        at or timezone.now(),
-    ]
-    return sql, params

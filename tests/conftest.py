@@ -87,9 +87,9 @@ def _reference_data(request):
 
 @pytest.fixture(params=["sql", "orm"])
 def writers(request, monkeypatch):
-    """Run a test with each way the hot paths read and write: the hand-written statements of
-    `ledger_post` and the buy (PostgreSQL's, core.sql) and the ORM's (SQLite's, also correct
-    on PostgreSQL), so the two stay equivalent."""
+    """Run a test with each way the hot paths read and write: PostgreSQL's database functions
+    (`wallet_post_entry` behind `ledger_post`, `trading_settle` behind a buy or a bid's fill)
+    and the ORM's (SQLite's, also correct on PostgreSQL), so the two stay equivalent."""
     from trading import services as trading_services
     from wallet.services import ledger
 

@@ -12,21 +12,22 @@ so the lock is held only for the writes themselves.
 """
 
 import datetime as dt
-import functools
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
 import irr
+from core import context
 from core.audit import audit_record
 from core.errors import InvalidInput, NotFound
 from core.money import ZERO, to_money
 from core.outbox import outbox_publish, outbox_publish_many
-from core.sql import fetch_models, model_columns, use_hand_written_sql
+from core.sql import use_hand_written_sql
 from core.transactions import service_atomic
 from invoices.enums import OfferingStatus
 from invoices.offering_models import Offering
@@ -283,29 +284,52 @@ def settle_locked_listing(*, listing: Listing, buyer, units: int, price_per_unit
                           pay_from_hold_reference: str | None = None, bid_id: int | None = None, now=None) -> Fill:
     """Move units and money for one fill of `listing`, whose row the caller has locked
     (and, for a bid, the bid row after it). Locks the two holdings by id, then the ledger
-    accounts (in `ledger_post`). Used by buys and by accepted bids; checks the listing's
-    window, units, minimum and self-trade."""
+    accounts. Used by buys and by accepted bids; checks the listing's window, units, minimum
+    and self-trade. `listing` is updated in place (units remaining, status)."""
+    now = now or timezone.now()
+    if use_hand_written_sql(HAND_WRITTEN_SQL):
+        settled = _settle_in_database(listing_id=listing.pk, buyer=buyer, units=units, price_per_unit=price_per_unit,
+                                      pay_from_hold_reference=pay_from_hold_reference, bid_id=bid_id, now=now)
+        for name in ("units_remaining", "status", "closed_at"):
+            setattr(listing, name, getattr(settled.listing, name))
+        settled.trade.listing = listing
+        fill = Fill(trade=settled.trade, listing=listing)
+    else:
+        fill = _settle_with_orm(listing=listing, buyer=buyer, units=units, price_per_unit=price_per_unit,
+                                pay_from_hold_reference=pay_from_hold_reference, bid_id=bid_id, now=now)
+    _publish_fill(fill)
+    return fill
+
+
+# On PostgreSQL a fill is one call of the database function `trading_settle()` (trading
+# 0005): the locks, the checks, the entry and the unit moves in one round trip. Elsewhere
+# (SQLite) the ORM does all of it in Python, below. Tests switch this off to run the ORM path
+# on PostgreSQL too (the `writers` fixture), so the two stay equivalent.
+HAND_WRITTEN_SQL = True
+BUY_ENTRY_KIND, BID_ENTRY_KIND = "trade.buy", "trade.bid"
+
+
+def _settle_with_orm(*, listing: Listing, buyer, units: int, price_per_unit: Decimal,
+                     pay_from_hold_reference: str | None, bid_id: int | None, now) -> Fill:
     from wallet.services import wallet_pay_from_hold
 
-    now = now or timezone.now()
     _check_fill(listing, buyer=buyer, units=units, now=now)
     offering_id = listing.offering_id
-
     seller_holding, buyer_holding = _lock_holdings(seller_holding_id=listing.seller_holding_id, buyer=buyer,
                                                    offering_id=offering_id)
 
     amount = to_money(price_per_unit * units)
     buyer_fee = fee_for(amount, settings.BUYER_FEE_BPS)
     seller_fee = fee_for(amount, settings.SELLER_FEE_BPS) if listing.kind == ListingKind.SECONDARY else ZERO
-    reference = f"listing:{listing.pk}"
+    memo = f"{units} units of offering {offering_id}"
     if pay_from_hold_reference:
         entry = wallet_pay_from_hold(payer=buyer, payee=_payee(listing), amount=amount, fee=buyer_fee,
-                                     payee_fee=seller_fee, reference=pay_from_hold_reference, kind="trade.bid",
-                                     created_by=buyer, memo=f"{units} units of offering {offering_id}")
+                                     payee_fee=seller_fee, reference=pay_from_hold_reference, kind=BID_ENTRY_KIND,
+                                     created_by=buyer, memo=memo)
     else:
         entry = wallet_transfer(payer=buyer, payee=_payee(listing), amount=amount, fee=buyer_fee,
-                                payee_fee=seller_fee, reference=reference, kind="trade.buy", created_by=buyer,
-                                memo=f"{units} units of offering {offering_id}")
+                                payee_fee=seller_fee, reference=f"listing:{listing.pk}", kind=BUY_ENTRY_KIND,
+                                created_by=buyer, memo=memo)
 
     # The seller's cost of the units sold, at their average price (largest part first so
     # the last unit sold carries the rest of the cost exactly).
@@ -322,148 +346,114 @@ def settle_locked_listing(*, listing: Listing, buyer, units: int, price_per_unit
         price_per_unit=price_per_unit, amount=amount, buyer_fee=buyer_fee, seller_fee=seller_fee,
         seller_cost_basis=sold_cost, journal_entry=entry, bid_id=bid_id, created_at=now,
     )
-    if use_hand_written_sql(HAND_WRITTEN_SQL):
-        _write_fill_in_one_statement(trade, listing, seller_holding.pk, buyer_holding.pk)
-    else:
-        _write_fill_with_orm(trade, listing, seller_holding.pk, buyer_holding.pk)
+    Holding.objects.filter(pk=seller_holding.pk).update(
+        units=F("units") - units, units_listed=F("units_listed") - units,
+        cost_basis=F("cost_basis") - sold_cost, updated_at=now)
+    Holding.objects.filter(pk=buyer_holding.pk).update(
+        units=F("units") + units, cost_basis=F("cost_basis") + amount, updated_at=now)
+    Listing.objects.filter(pk=listing.pk).update(units_remaining=listing.units_remaining, status=listing.status,
+                                                 closed_at=listing.closed_at)
+    trade.save(force_insert=True)
+    UnitTransfer.objects.create(offering_id=offering_id, from_holding_id=seller_holding.pk,
+                                to_holding_id=buyer_holding.pk, units=units, kind=UnitTransferKind.TRADE,
+                                trade=trade, created_at=now)
     if listing.kind == ListingKind.PRIMARY and listing.units_remaining == 0:
         _mark_sold_out_if_done(offering_id)
+    return Fill(trade=trade, listing=listing)
 
+
+def _lock_holdings(*, seller_holding_id: int, buyer, offering_id: int) -> tuple[Holding, Holding]:
+    """Lock the seller's holding and the buyer's (creating it on a first buy) in id order. A
+    row this transaction has just inserted cannot be locked by anyone else, so creating the
+    buyer's after locking the seller's keeps the order; a concurrent twin insert waits on the
+    unique index, then inserts nothing (`ignore_conflicts`), and theirs is locked instead."""
+    holdings = list(Holding.objects.select_for_update(of=("self",))
+                    .filter(Q(pk=seller_holding_id) | Q(owner=buyer, offering_id=offering_id)).order_by("pk"))
+    seller_holding = next(h for h in holdings if h.pk == seller_holding_id)
+    buyer_holding = next((h for h in holdings if h.owner_id == buyer.pk), None)
+    if buyer_holding is None:
+        Holding.objects.bulk_create([Holding(owner=buyer, offering_id=offering_id)], ignore_conflicts=True)
+        buyer_holding = Holding.objects.select_for_update().get(owner=buyer, offering_id=offering_id)
+    return seller_holding, buyer_holding
+
+
+# `trading_settle()`'s result: what it returns after `outcome` and the offering's status.
+_LISTING_COLUMNS = ("id", "offering_id", "kind", "seller_id", "seller_holding_id", "units_offered", "units_remaining",
+                    "price_per_unit", "min_units", "opens_at", "closes_at", "status", "xirr", "xirr_as_of",
+                    "created_at", "closed_at")
+_SETTLE_SQL = (
+    "SELECT * FROM trading_settle(%s::bigint, %s::bigint, %s::integer, %s::numeric, %s::timestamptz, "
+    "%s::varchar[], %s::varchar, %s::varchar, %s::varchar, %s::varchar, %s::varchar, %s::varchar, %s::varchar, "
+    "%s::integer, %s::integer, %s::bigint, %s::varchar, %s::bigint, %s::bigint, %s::bigint, %s::varchar, "
+    "%s::varchar, %s::bigint, %s::inet, %s::varchar)"
+)
+
+
+def _settle_in_database(*, listing_id: int, buyer, units: int, price_per_unit: Decimal | None,
+                        pay_from_hold_reference: str | None, bid_id: int | None, now) -> Fill:
+    """One call of `trading_settle()` (see its migration), then the same errors as the ORM
+    path: a refused fill is put to `_check_fill`, so each rule is worded in one place."""
+    from wallet.services import hold_exceeded, insufficient_funds, wallet_open
+
+    accounts = wallet_open(user=buyer)
+    request = context.current()
+    params = [
+        listing_id, buyer.pk, units, price_per_unit, now, list(TRADABLE), ListingStatus.OPEN, ListingStatus.FILLED,
+        ListingKind.PRIMARY, OfferingStatus.POSTED, OfferingStatus.SOLD_OUT, UnitTransferKind.TRADE,
+        AccountKind.AVAILABLE, settings.BUYER_FEE_BPS, settings.SELLER_FEE_BPS,
+        (accounts.held if pay_from_hold_reference else accounts.available).pk, pay_from_hold_reference,
+        wallet_system_account(AccountKind.FEES).pk, wallet_system_account(AccountKind.PLATFORM_PROCEEDS).pk,
+        bid_id, BID_ENTRY_KIND if pay_from_hold_reference else BUY_ENTRY_KIND,
+        pay_from_hold_reference or f"listing:{listing_id}", request.impersonator_id, request.ip, request.request_id,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(_SETTLE_SQL, params)
+        row = cursor.fetchone()
+        if row[0] == "no_payee_wallet":  # the seller's accounts were never opened: open them, go again
+            wallet_open(user=get_user_model().objects.get(pk=row[2 + _LISTING_COLUMNS.index("seller_id")]))
+            cursor.execute(_SETTLE_SQL, params)
+            row = cursor.fetchone()
+    outcome, offering_status = row[:2]
+    width = len(_LISTING_COLUMNS)
+    (trade_id, entry_id, amount, buyer_fee, seller_fee, sold_cost,
+     short_kind, short_balance, short_after) = row[2 + width:]
+    if outcome == "not_found":
+        raise NotFound("No such listing.")
+    values = dict(zip(_LISTING_COLUMNS, row[2:2 + width], strict=True))
+    listing = Listing.from_db(connection.alias, None,
+                              [values[field.attname] for field in Listing._meta.concrete_fields])
+    listing.offering = Offering.from_db(connection.alias, ["id", "status"], [listing.offering_id, offering_status])
+    if outcome == "refused":
+        _check_fill(listing, buyer=buyer, units=units, now=now)
+        raise RuntimeError(f"trading_settle refused a fill of listing {listing_id} that _check_fill allows.")
+    if outcome == "hold_exceeded":
+        raise hold_exceeded(held=short_balance, reference=pay_from_hold_reference, total=short_after)
+    if outcome == "insufficient_funds":
+        raise insufficient_funds(kind=short_kind, balance=short_balance, after=short_after)
+    if outcome != "ok":
+        raise RuntimeError(f"trading_settle answered {outcome!r}.")
+    trade = Trade(
+        pk=trade_id, listing=listing, offering_id=listing.offering_id, buyer=buyer, seller_id=listing.seller_id,
+        units=units, price_per_unit=listing.price_per_unit if price_per_unit is None else price_per_unit,
+        amount=amount, buyer_fee=buyer_fee, seller_fee=seller_fee, seller_cost_basis=sold_cost,
+        journal_entry_id=entry_id, bid_id=bid_id, created_at=now,
+    )
+    trade._state.adding = False
+    trade._state.db = connection.alias
+    return Fill(trade=trade, listing=listing)
+
+
+def _publish_fill(fill: Fill) -> None:
+    trade, listing = fill.trade, fill.listing
     events = [("trade.executed", {
-        "trade_id": trade.pk, "listing_id": listing.pk, "offering_id": offering_id, "buyer_id": buyer.pk,
-        "seller_id": listing.seller_id, "units": units, "price_per_unit": str(price_per_unit),
-        "amount": str(amount), "bid_id": bid_id,
+        "trade_id": trade.pk, "listing_id": listing.pk, "offering_id": trade.offering_id, "buyer_id": trade.buyer_id,
+        "seller_id": listing.seller_id, "units": trade.units, "price_per_unit": str(trade.price_per_unit),
+        "amount": str(trade.amount), "bid_id": trade.bid_id,
     })]
     if listing.status == ListingStatus.FILLED:
         events.append(("listing.closed", _listing_closed_payload(listing)))
     events.append(("listing.changed", _listing_changed_payload(listing)))
     outbox_publish_many(events=events)
-    return Fill(trade=trade, listing=listing)
-
-
-# On PostgreSQL (core.sql) the buy's locks are written out, and a fill's unit moves, listing
-# change, trade and unit transfer are written by one statement (data-modifying CTEs), as
-# `ledger_post` writes the money; elsewhere (SQLite) the ORM does all of it. Tests switch
-# this off to run the ORM path on PostgreSQL too.
-HAND_WRITTEN_SQL = True
-
-
-def _lock_listing(listing_id: int) -> Listing | None:
-    """Lock the listing row (not its offering's), with the offering's status for the checks."""
-    if not use_hand_written_sql(HAND_WRITTEN_SQL):
-        return (Listing.objects.select_for_update(of=("self",)).select_related("offering")
-                .filter(pk=listing_id).first())
-    found = fetch_models(Listing, _listing_lock_sql(), [listing_id])
-    if not found:
-        return None
-    listing, (offering_status,) = found[0]
-    listing.offering = Offering.from_db(connection.alias, ["id", "status"], [listing.offering_id, offering_status])
-    return listing
-
-
-def _lock_holdings(*, seller_holding_id: int, buyer, offering_id: int) -> tuple[Holding, Holding]:
-    """Lock the seller's holding and the buyer's (creating it on a first buy) in id order, in
-    one statement. A row this transaction has just inserted cannot be locked by anyone else,
-    so creating the buyer's after locking the seller's keeps the order; a concurrent twin
-    insert waits on the unique index, then inserts nothing (ON CONFLICT DO NOTHING), and
-    theirs is locked instead."""
-    if use_hand_written_sql(HAND_WRITTEN_SQL):
-        holdings = [holding for holding, _ in fetch_models(Holding, _holdings_lock_sql(),
-                                                            [seller_holding_id, buyer.pk, offering_id])]
-    else:
-        holdings = list(Holding.objects.select_for_update(of=("self",))
-                        .filter(Q(pk=seller_holding_id) | Q(owner=buyer, offering_id=offering_id)).order_by("pk"))
-    seller_holding = next(h for h in holdings if h.pk == seller_holding_id)
-    buyer_holding = next((h for h in holdings if h.owner_id == buyer.pk), None)
-    if buyer_holding is None:
-        created = None
-        if use_hand_written_sql(HAND_WRITTEN_SQL):
-            now = timezone.now()
-            created = fetch_models(Holding, _holding_insert_sql(), [buyer.pk, offering_id, now, now])
-        else:
-            Holding.objects.bulk_create([Holding(owner=buyer, offering_id=offering_id)], ignore_conflicts=True)
-        if created:
-            buyer_holding = created[0][0]
-        else:
-            buyer_holding = Holding.objects.select_for_update().get(owner=buyer, offering_id=offering_id)
-    return seller_holding, buyer_holding
-
-
-@functools.cache
-def _listing_lock_sql() -> str:
-    quote = connection.ops.quote_name
-    return (f"SELECT {model_columns(Listing, 'listing')}, offering.status "  # noqa: S608
-            f"FROM {quote(Listing._meta.db_table)} AS listing "
-            f"JOIN {quote(Offering._meta.db_table)} AS offering ON offering.id = listing.offering_id "
-            "WHERE listing.id = %s FOR UPDATE OF listing")
-
-
-@functools.cache
-def _holdings_lock_sql() -> str:
-    return (f"SELECT {model_columns(Holding, 'holding')} "  # noqa: S608
-            f"FROM {connection.ops.quote_name(Holding._meta.db_table)} AS holding "
-            "WHERE holding.id = %s OR (holding.owner_id = %s AND holding.offering_id = %s) "
-            "ORDER BY holding.id FOR UPDATE OF holding")
-
-
-@functools.cache
-def _holding_insert_sql() -> str:
-    return (f"INSERT INTO {connection.ops.quote_name(Holding._meta.db_table)} AS holding "  # noqa: S608
-            "(owner_id, offering_id, units, units_listed, cost_basis, created_at, updated_at) "
-            "VALUES (%s, %s, 0, 0, 0, %s, %s) ON CONFLICT DO NOTHING "
-            f"RETURNING {model_columns(Holding, 'holding')}")
-
-
-def _write_fill_with_orm(trade: Trade, listing: Listing, seller_holding_id: int, buyer_holding_id: int) -> None:
-    units, now = trade.units, trade.created_at
-    Holding.objects.filter(pk=seller_holding_id).update(
-        units=F("units") - units, units_listed=F("units_listed") - units,
-        cost_basis=F("cost_basis") - trade.seller_cost_basis, updated_at=now)
-    Holding.objects.filter(pk=buyer_holding_id).update(
-        units=F("units") + units, cost_basis=F("cost_basis") + trade.amount, updated_at=now)
-    Listing.objects.filter(pk=listing.pk).update(units_remaining=listing.units_remaining, status=listing.status,
-                                                 closed_at=listing.closed_at)
-    trade.save(force_insert=True)
-    UnitTransfer.objects.create(offering_id=trade.offering_id, from_holding_id=seller_holding_id,
-                                to_holding_id=buyer_holding_id, units=units, kind=UnitTransferKind.TRADE,
-                                trade=trade, created_at=now)
-
-
-def _write_fill_in_one_statement(trade: Trade, listing: Listing, seller_holding_id: int,
-                                 buyer_holding_id: int) -> None:
-    """The two holdings, the listing, the trade and its unit transfer in one statement. The
-    holdings are different rows (no self-trade), already locked by the caller; CHECKs and
-    foreign keys are checked at the end of the statement as for separate ones."""
-    qn = connection.ops.quote_name
-    holdings, listings, trades, transfers = (qn(model._meta.db_table)
-                                             for model in (Holding, Listing, Trade, UnitTransfer))
-    units, now = trade.units, trade.created_at
-    sql = (
-        f"WITH seller AS (UPDATE {holdings} SET units = units - %s, units_listed = units_listed - %s, "  # noqa: S608
-        f"cost_basis = cost_basis - %s, updated_at = %s WHERE id = %s), "
-        f"buyer AS (UPDATE {holdings} SET units = units + %s, cost_basis = cost_basis + %s, updated_at = %s "
-        f"WHERE id = %s), "
-        f"listing AS (UPDATE {listings} SET units_remaining = %s, status = %s, closed_at = %s WHERE id = %s), "
-        f"trade AS (INSERT INTO {trades} (listing_id, offering_id, buyer_id, seller_id, units, price_per_unit, "
-        f"amount, buyer_fee, seller_fee, seller_cost_basis, journal_entry_id, bid_id, created_at) "
-        f"VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id), "
-        f"moved AS (INSERT INTO {transfers} (offering_id, from_holding_id, to_holding_id, units, kind, trade_id, "
-        f"reference, created_at) SELECT %s, %s, %s, %s, %s, trade.id, '', %s FROM trade) "
-        f"SELECT id FROM trade"
-    )
-    params = [
-        units, units, trade.seller_cost_basis, now, seller_holding_id,
-        units, trade.amount, now, buyer_holding_id,
-        listing.units_remaining, listing.status, listing.closed_at, listing.pk,
-        listing.pk, trade.offering_id, trade.buyer_id, trade.seller_id, units, trade.price_per_unit, trade.amount,
-        trade.buyer_fee, trade.seller_fee, trade.seller_cost_basis, trade.journal_entry_id, trade.bid_id, now,
-        trade.offering_id, seller_holding_id, buyer_holding_id, units, UnitTransferKind.TRADE, now,
-    ]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        trade.pk = cursor.fetchone()[0]
-    trade._state.adding = False
-    trade._state.db = connection.alias
 
 
 def _mark_sold_out_if_done(offering_id: int) -> None:
@@ -481,11 +471,19 @@ def listing_buy(*, buyer, listing_id: int, units: int) -> Trade:
     if units < 1:
         raise InvalidInput("Buy at least one unit.", attr="units")
     require_can_trade(user=buyer)  # verified KYC: the wallet was opened on `kyc.verified`
+    now = timezone.now()
     with service_atomic():
-        listing = _lock_listing(listing_id)
-        if listing is None:
-            raise NotFound("No such listing.")
-        fill = settle_locked_listing(listing=listing, buyer=buyer, units=units, price_per_unit=listing.price_per_unit)
+        if use_hand_written_sql(HAND_WRITTEN_SQL):  # the function locks the listing itself
+            fill = _settle_in_database(listing_id=listing_id, buyer=buyer, units=units, price_per_unit=None,
+                                       pay_from_hold_reference=None, bid_id=None, now=now)
+        else:
+            listing = (Listing.objects.select_for_update(of=("self",)).select_related("offering")
+                       .filter(pk=listing_id).first())
+            if listing is None:
+                raise NotFound("No such listing.")
+            fill = _settle_with_orm(listing=listing, buyer=buyer, units=units, price_per_unit=listing.price_per_unit,
+                                    pay_from_hold_reference=None, bid_id=None, now=now)
+        _publish_fill(fill)
     return fill.trade
 
 

@@ -119,7 +119,10 @@ def test_insufficient_funds_moves_nothing(api_client, listing, assert_books_clea
     buyer = trader("8019.99")  # 10 units cost 8,000 + 20 fee
     response = buy(authenticate(api_client, buyer), listing, 10)
     assert response.status_code == 422
-    assert response.json()["errors"][0]["code"] == "insufficient_funds"
+    assert response.json()["errors"][0] == {
+        "code": "insufficient_funds", "attr": "amount",
+        "detail": "Not enough money in available: balance 8019.99, needs 8020.00.",
+    }  # worded alike on both paths: the database function's refusal is worded in Python
     assert available(buyer) == Decimal("8019.99")
     listing.refresh_from_db()
     assert listing.units_remaining == 100
@@ -224,16 +227,16 @@ def test_an_unknown_listing_is_a_404(api_client):
 def test_a_buy_costs_a_fixed_number_of_statements(api_client, listing, writers, django_capture_on_commit_callbacks,
                                                    django_assert_num_queries):
     """The hot path's statement budget (docs/benchmarks.md, "Marketplace buy"): the user, the
-    onboarding gate, the listing lock, the holdings lock, a first buyer's holding (INSERT …
-    RETURNING), the payer's wallet, the account lock, the ledger entry (one statement), the
-    fill (one statement) and the outbox, plus the savepoint pair the test's own transaction
-    adds. The ORM path (SQLite's) takes ten more: the holding's insert and lock (2 for 1),
-    the entry, its transfers, the balances and the audit event inside a savepoint pair (6 for
-    1), and the fill's five statements (5 for 1)."""
+    onboarding gate, the payer's wallet (not cached yet for a new trader), the whole fill as
+    one call of `trading_settle()` and the outbox, plus the savepoint pair the test's own
+    transaction adds. The ORM path (SQLite's) takes fifteen more: the listing lock, the
+    holdings lock, a first buyer's holding and its lock, the account lock, the entry, its
+    transfers, the balances and the audit event inside a savepoint pair, and the fill's five
+    statements."""
     with django_capture_on_commit_callbacks(execute=True):  # what a committed buy leaves cached
         assert buy(authenticate(api_client, trader("10000.00")), listing, 5).status_code == 201
     client = authenticate(APIClient(), trader("10000.00"))
-    with django_assert_num_queries({"sql": 12, "orm": 22}[writers]):
+    with django_assert_num_queries({"sql": 7, "orm": 22}[writers]):
         assert buy(client, listing, 5).status_code == 201
 
 
@@ -275,4 +278,80 @@ def test_a_keyed_buy_that_is_refused_inside_the_request_transaction_moves_nothin
     assert response.status_code == 422 and response.json()["errors"][0]["code"] == "insufficient_funds"
     assert (available(buyer), Trade.objects.count(), Holding.objects.filter(owner=buyer).count()) == (before, 0, 0)
     assert IdempotencyKey.objects.get(key="refused").response_status == 422
+    assert_books_clean()
+
+
+def test_a_buy_posts_one_entry_with_its_audit_event(listing, settings, assert_books_clean):
+    """The entry, its transfers and the `ledger.posted` event a buy writes, on both paths
+    (the database function builds the audit data itself)."""
+    from core.audit import AuditEvent
+    from wallet.models import Transfer
+    from wallet.services import wallet_open, wallet_system_account
+
+    settings.BUYER_FEE_BPS = 25
+    buyer = trader("10000.00")
+    trade = listing_buy(buyer=buyer, listing_id=listing.pk, units=5)  # 4,000 + 10 fee
+
+    entry = trade.journal_entry
+    assert (entry.kind, entry.reference, entry.memo, entry.created_by_id) == (
+        "trade.buy", f"listing:{listing.pk}", f"5 units of offering {listing.offering_id}", buyer.pk)
+    paying = wallet_open(user=buyer).available.pk
+    proceeds = wallet_system_account(AccountKind.PLATFORM_PROCEEDS).pk
+    fees = wallet_system_account(AccountKind.FEES).pk
+    legs = list(Transfer.objects.filter(entry=entry).order_by("pk").values_list(
+        "debit_account_id", "credit_account_id", "amount", "debit_balance_after", "credit_balance_after"))
+    assert legs == [(paying, proceeds, Decimal("4000.00"), Decimal("6000.00"), None),
+                    (paying, fees, Decimal("10.00"), Decimal("5990.00"), None)]
+    event = AuditEvent.objects.get(action="ledger.posted", target_id=str(entry.pk))
+    assert (event.actor_id, event.target_type) == (buyer.pk, "wallet.journalentry")
+    assert event.data == {"kind": "trade.buy", "reference": f"listing:{listing.pk}",
+                          "transfers": [[paying, proceeds, "4000.00"], [paying, fees, "10.00"]]}
+    assert_books_clean()
+
+
+def test_a_fill_paid_from_a_hold_is_refused_beyond_the_hold(listing, settings, assert_books_clean):
+    """A bid's fill is paid from its hold and never more (bidding resizes the hold first; this
+    is the last check), worded alike on both paths; nothing moves."""
+    from trading.services import settle_locked_listing
+    from wallet.errors import HoldExceeded
+    from wallet.services import wallet_hold, wallet_release
+
+    settings.BUYER_FEE_BPS = 25
+    buyer = trader("10000.00")
+    wallet_hold(user=buyer, amount=Decimal("4009.99"), reference="bid:test")  # 5 units cost 4,010.00
+    with pytest.raises(HoldExceeded) as refused:
+        settle_locked_listing(listing=listing, buyer=buyer, units=5, price_per_unit=listing.price_per_unit,
+                              pay_from_hold_reference="bid:test")
+    assert str(refused.value.detail) == "Only 4009.99 is held for bid:test; cannot pay 4010.00."
+    assert not Trade.objects.exists()
+    assert wallet_balance(user=buyer).held == Decimal("4009.99")
+    wallet_release(user=buyer, amount=Decimal("4009.99"), reference="bid:test")  # no bid owns it
+    assert_books_clean()
+
+
+def test_a_seller_whose_wallet_was_never_opened_is_paid(assert_books_clean):
+    """A secondary seller normally has a wallet (they paid for their units); one who does
+    not — units moved to them without a trade — gets it opened by the buy, then paid."""
+    from kyc.enums import KYCStatus
+    from tests.kyc.factories import KYCProfileFactory
+    from trading.enums import UnitTransferKind
+    from wallet.models import LedgerAccount
+
+    listing = post_primary(make_offering(), units=50)  # 50 of the inventory's 100 units stay free
+    seller = UserFactory()
+    KYCProfileFactory(user=seller, status=KYCStatus.VERIFIED)
+    inventory = Holding.objects.get(offering=listing.offering, owner__isnull=True)
+    holding = Holding.objects.create(owner=seller, offering=listing.offering, units=10, units_listed=10,
+                                     cost_basis=Decimal("8000.00"))
+    Holding.objects.filter(pk=inventory.pk).update(units=inventory.units - 10)
+    UnitTransfer.objects.create(offering=listing.offering, from_holding=inventory, to_holding=holding, units=10,
+                                kind=UnitTransferKind.TRADE, reference="test: moved without a trade")
+    resale = Listing.objects.create(offering=listing.offering, kind="secondary", seller=seller,
+                                    seller_holding=holding, units_offered=10, units_remaining=10,
+                                    price_per_unit=Decimal("900.00"))
+    assert not LedgerAccount.objects.filter(owner=seller).exists()
+
+    listing_buy(buyer=trader("100000.00"), listing_id=resale.pk, units=10)
+
+    assert available(seller) == Decimal("9000.00") - Trade.objects.get(listing=resale).seller_fee
     assert_books_clean()

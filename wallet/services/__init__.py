@@ -1,6 +1,8 @@
 """Every write of the wallet. Other apps import from here (`from wallet import services`).
 
-- ledger: `ledger_post` (the only writer), `retry_on_deadlock`, `wallet_system_account`
+- ledger: `ledger_post` (the only writer), `retry_on_deadlock`, `wallet_system_account`,
+  `insufficient_funds` and `hold_exceeded` (the refusals, for a caller that posts through
+  the database's `wallet_post_entry`)
 - movements: `wallet_open`, `wallet_hold`, `wallet_release`, `wallet_pay_from_hold`,
   `wallet_transfer`, `wallet_credit_from_system`, `wallet_debit_to_system`,
   `wallet_system_transfer`
@@ -14,9 +16,10 @@ from wallet.services.deposits import (
     deposit_reject,
     payment_webhook_receive,
 )
-from wallet.services.ledger import ledger_post, retry_on_deadlock, wallet_system_account
+from wallet.services.ledger import insufficient_funds, ledger_post, retry_on_deadlock, wallet_system_account
 from wallet.services.movements import (
     WalletAccounts,
+    hold_exceeded,
     wallet_credit_from_system,
     wallet_debit_to_system,
     wallet_hold,
@@ -39,6 +42,8 @@ __all__ = [
     "deposit_approve",
     "deposit_create",
     "deposit_reject",
+    "hold_exceeded",
+    "insufficient_funds",
     "ledger_post",
     "payment_webhook_receive",
     "payout_webhook_receive",

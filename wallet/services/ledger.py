@@ -15,8 +15,6 @@ which retries only when it is the outermost atomic block; a service that calls
 `retry_on_deadlock` instead, and an idempotent request retries the whole view.
 """
 
-import contextlib
-import functools
 import logging
 import re
 from collections.abc import Sequence
@@ -26,11 +24,12 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Case, F, Value, When
 from django.utils import timezone
 
-from core.audit import audit_insert_sql, audit_record
+from core import context
+from core.audit import audit_record
 from core.errors import Conflict
 from core.money import to_money
 from core.retry import retry_on_deadlock
-from core.sql import fetch_models, model_columns, use_hand_written_sql
+from core.sql import use_hand_written_sql
 from wallet.enums import AccountKind
 from wallet.errors import InsufficientFunds
 from wallet.models import JournalEntry, LedgerAccount, Transfer
@@ -63,10 +62,10 @@ def _validated_legs(transfers: Sequence[tuple[LedgerAccount, LedgerAccount, Deci
     return legs
 
 
-# On PostgreSQL (core.sql) the account lock is written out, and the entry, its transfers, the
-# balance updates and the audit event are written by one statement (data-modifying CTEs):
-# one round trip instead of four, and nothing to compile. Elsewhere (SQLite, the embedded
-# default) the ORM does both. Tests switch this off to run the ORM path on PostgreSQL too.
+# On PostgreSQL the lock, the checks and the writes are one call of the database function
+# `wallet_post_entry()` (wallet 0005): one round trip instead of five, nothing to compile.
+# Elsewhere (SQLite, the embedded default) the ORM does the same in Python. Tests switch this
+# off to run the ORM path on PostgreSQL too (the `writers` fixture), so the two stay alike.
 HAND_WRITTEN_SQL = True
 
 
@@ -89,9 +88,8 @@ def ledger_post(
     `idempotency_key`, a repeat returns the first entry and moves nothing.
 
     Runs in the caller's transaction if there is one (see the module docstring on locks). On
-    PostgreSQL it then needs no savepoint of its own: the checks run before anything is
-    written, and the writes are one statement, which either happens whole or fails the
-    caller's transaction.
+    PostgreSQL it is one statement and needs no savepoint of its own: the checks run before
+    anything is written, and the statement happens whole or fails the caller's transaction.
     """
     if not KIND_PATTERN.match(kind):
         raise ValueError(f"Entry kind {kind!r} must be lower-case letters, digits, '_' or '.'.")
@@ -102,21 +100,18 @@ def ledger_post(
         existing = JournalEntry.objects.filter(idempotency_key=idempotency_key).first()
         if existing is not None:
             return _same_entry(existing, kind)
-    single_statement = use_hand_written_sql(HAND_WRITTEN_SQL)
-    nested = connection.in_atomic_block
-    with contextlib.nullcontext() if single_statement and nested else transaction.atomic():
+    if use_hand_written_sql(HAND_WRITTEN_SQL):
+        return _post_in_database(entry, legs, reference=reference)
+    with transaction.atomic():
         # Which accounts are user accounts is read from the database, not from the caller's
         # objects; rows the WHERE clause leaves out (system accounts) are not locked.
         account_ids = sorted({account.pk for leg in legs for account in leg[:2]})
-        if single_statement:
-            locked = {account.pk: account for account, _ in fetch_models(LedgerAccount, _lock_sql(), [account_ids])}
-        else:
-            locked = {
-                account.pk: account
-                for account in LedgerAccount.objects.select_for_update(of=("self",), no_key=True)
-                .filter(pk__in=account_ids, is_system=False)
-                .order_by("pk")
-            }
+        locked = {
+            account.pk: account
+            for account in LedgerAccount.objects.select_for_update(of=("self",), no_key=True)
+            .filter(pk__in=account_ids, is_system=False)
+            .order_by("pk")
+        }
         running = {pk: account.balance for pk, account in locked.items()}
         rows = []
         for debit, credit, amount in legs:
@@ -131,36 +126,55 @@ def ledger_post(
         for pk in sorted(locked):
             if running[pk] < 0:
                 account = locked[pk]
-                raise InsufficientFunds(
-                    f"Not enough money in {account.get_kind_display().lower()}: "
-                    f"balance {account.balance}, needs {account.balance - running[pk]}.",
-                    attr="amount",
-                )
+                raise insufficient_funds(kind=account.kind, balance=account.balance, after=running[pk])
         deltas = {pk: running[pk] - account.balance for pk, account in locked.items() if running[pk] != account.balance}
         audit = {"kind": kind, "reference": reference,
                  "transfers": [[debit.pk, credit.pk, str(amount)] for debit, credit, amount in legs]}
-        if single_statement:
-            written = _write_in_one_statement(entry, rows, deltas, audit)
-        else:
-            written = _write_with_orm(entry, rows, deltas, audit)
-        if not written:  # a concurrent post with the same idempotency key committed first
+        if not _write_with_orm(entry, rows, deltas, audit):  # a concurrent twin committed first
             return _same_entry(JournalEntry.objects.get(idempotency_key=idempotency_key), kind)
-
-        for pk, account in locked.items():
-            account.balance = running[pk]
-        # Callers holding their own copies of these accounts see the new balances too.
-        for debit, credit, _amount in legs:
-            for account in (debit, credit):
-                if account.pk in running:
-                    account.balance = running[account.pk]
+    _show_balances(legs, running)
     return entry
 
 
-@functools.cache
-def _lock_sql() -> str:
-    table = connection.ops.quote_name(LedgerAccount._meta.db_table)
-    return (f"SELECT {model_columns(LedgerAccount, 'account')} FROM {table} AS account "  # noqa: S608
-            "WHERE account.id = ANY(%s) AND NOT account.is_system ORDER BY account.id FOR NO KEY UPDATE OF account")
+def insufficient_funds(*, kind: str, balance: Decimal, after: Decimal) -> InsufficientFunds:
+    """The refusal of a posting that would take a user account of `kind` from `balance` to
+    `after` (< 0); the same words whichever path found it."""
+    return InsufficientFunds(f"Not enough money in {AccountKind(kind).label.lower()}: "
+                             f"balance {balance}, needs {balance - after}.", attr="amount")
+
+
+def _show_balances(legs: list[Leg], balances: dict[int, Decimal]) -> None:
+    """Callers holding their own copies of the accounts see the new balances."""
+    for debit, credit, _amount in legs:
+        for account in (debit, credit):
+            if account.pk in balances:
+                account.balance = balances[account.pk]
+
+
+def _post_in_database(entry: JournalEntry, legs: list[Leg], *, reference: str) -> JournalEntry:
+    """PostgreSQL: one call of `wallet_post_entry()` (wallet 0005), which locks, checks and
+    writes what the ORM path below does, in one round trip and without a savepoint: it
+    refuses before writing anything, and one statement happens whole or fails the caller's
+    transaction."""
+    entry.created_at = timezone.now()
+    debits, credits, amounts = (list(column) for column in zip(*((d.pk, c.pk, a) for d, c, a in legs), strict=True))
+    request = context.current()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT * FROM wallet_post_entry(%s, %s, %s, %s, %s, %s, %s::bigint[], %s::bigint[], %s::numeric[], "
+            "%s, %s::inet, %s)",
+            [entry.kind, reference, entry.memo, entry.created_by_id, entry.idempotency_key, entry.created_at,
+             debits, credits, amounts, request.impersonator_id, request.ip, request.request_id])
+        entry_id, short_account, short_kind, short_balance, short_after, ids, balances = cursor.fetchone()
+    if short_account is not None:
+        raise insufficient_funds(kind=short_kind, balance=short_balance, after=short_after)
+    if entry_id is None:  # a concurrent twin with the same idempotency key committed first
+        return _same_entry(JournalEntry.objects.get(idempotency_key=entry.idempotency_key), entry.kind)
+    entry.pk = entry_id
+    entry._state.adding = False
+    entry._state.db = connection.alias
+    _show_balances(legs, dict(zip(ids, balances, strict=True)))
+    return entry
 
 
 def _write_with_orm(entry: JournalEntry, rows: list, deltas: dict, audit: dict) -> bool:
@@ -185,43 +199,6 @@ def _write_with_orm(entry: JournalEntry, rows: list, deltas: dict, audit: dict) 
             balance=F("balance") + Case(*(When(pk=pk, then=Value(delta)) for pk, delta in deltas.items()))
         )
     audit_record(action="ledger.posted", actor=entry.created_by, target=entry, data=audit)
-    return True
-
-
-def _write_in_one_statement(entry: JournalEntry, rows: list, deltas: dict, audit: dict) -> bool:
-    """The entry, its transfers, the balance updates and the audit event in one INSERT …
-    RETURNING with data-modifying CTEs (PostgreSQL). Foreign keys and CHECKs are checked at
-    the end of the statement, as for separate statements. With an idempotency key, a twin's
-    entry makes the INSERT write nothing (every other part reads from it); returns False."""
-    qn = connection.ops.quote_name
-    entries, transfers, accounts = (qn(model._meta.db_table) for model in (JournalEntry, Transfer, LedgerAccount))
-    on_conflict = " ON CONFLICT (idempotency_key) DO NOTHING" if entry.idempotency_key else ""
-    entry.created_at = timezone.now()
-    debit, credit, amount, debit_after, credit_after = (list(column) for column in zip(*rows, strict=True))
-    audit_sql, audit_params = audit_insert_sql(
-        action="ledger.posted", actor=entry.created_by, target_type=JournalEntry._meta.label_lower,
-        target_id_sql="entry.id", source_sql="entry", data=audit, at=entry.created_at)
-    sql = (
-        f"WITH entry AS (INSERT INTO {entries} (kind, reference, memo, created_by_id, created_at, idempotency_key) "  # noqa: S608
-        f"VALUES (%s, %s, %s, %s, %s, %s){on_conflict} RETURNING id, created_at), "
-        f"legs AS (INSERT INTO {transfers} (entry_id, created_at, debit_account_id, credit_account_id, amount, "
-        f"debit_balance_after, credit_balance_after) SELECT entry.id, entry.created_at, leg.* FROM entry, "
-        f"unnest(%s::bigint[], %s::bigint[], %s::numeric[], %s::numeric[], %s::numeric[]) AS leg), "
-        f"balances AS (UPDATE {accounts} AS account SET balance = account.balance + change.delta "
-        f"FROM entry, unnest(%s::bigint[], %s::numeric[]) AS change(id, delta) WHERE account.id = change.id), "
-        f"audit AS ({audit_sql}) "
-        f"SELECT id FROM entry"
-    )
-    params = [entry.kind, entry.reference, entry.memo, entry.created_by_id, entry.created_at, entry.idempotency_key,
-              debit, credit, amount, debit_after, credit_after, list(deltas), list(deltas.values()), *audit_params]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
-    if row is None:
-        return False
-    entry.pk = row[0]
-    entry._state.adding = False
-    entry._state.db = connection.alias
     return True
 
 

@@ -143,6 +143,12 @@ def wallet_release(*, user, amount: Decimal, reference: str, created_by=None, me
     return entry
 
 
+def hold_exceeded(*, held: Decimal, reference: str, total: Decimal) -> HoldExceeded:
+    """The refusal of a payment of `total` from a hold of `held` (the same words whichever
+    path found it: this module, or the database's `trading_settle`)."""
+    return HoldExceeded(f"Only {held} is held for {reference}; cannot pay {total}.")
+
+
 @retry_on_deadlock
 def wallet_pay_from_hold(*, payer, payee, amount: Decimal, fee: Decimal = ZERO, payee_fee: Decimal = ZERO,
                          reference: str, kind: str = EntryKind.PAYMENT, created_by=None,
@@ -158,7 +164,7 @@ def wallet_pay_from_hold(*, payer, payee, amount: Decimal, fee: Decimal = ZERO, 
         hold = _lock_hold(user=payer, reference=reference)
         total = amount + (fee or ZERO)
         if total > hold.amount:
-            raise HoldExceeded(f"Only {hold.amount} is held for {reference}; cannot pay {total}.")
+            raise hold_exceeded(held=hold.amount, reference=reference, total=total)
         legs = [(accounts.held, payee_account, amount), *_fee_legs(accounts.held, payee_account, fee, payee_fee)]
         entry = ledger_post(kind=kind, transfers=legs, reference=reference, memo=memo, created_by=created_by)
         hold.amount -= total

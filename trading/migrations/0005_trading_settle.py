@@ -1,0 +1,211 @@
+"""`trading_settle()`: one fill of a listing — a buy, or an accepted bid paid from its hold —
+as one PostgreSQL function (ADR 0005, amendment 3): the locks, the checks, the entry (through
+`wallet_post_entry()`, the ledger's only writer there) and the unit moves in one round trip.
+
+In the global lock order: the listing (with its offering's status), the seller's and the
+buyer's holdings by id (the buyer's created on a first buy), the bid's wallet hold when it
+pays from one, then the user ledger accounts (inside `wallet_post_entry`).
+
+A refusal writes nothing the caller keeps and raises nothing: `outcome` names it, with what
+Python needs to word the error (`trading.services`): `not_found`; `refused` (the listing's
+window, units, minimum, self-trade or offering status — the listing comes back and Python's
+`_check_fill` says which rule, so each rule's wording lives in one place);
+`no_payee_wallet` (the seller's accounts are not open yet: Python opens them and calls
+again); `hold_exceeded`; `insufficient_funds`. Then `ok` with the listing as it now is and
+the trade's figures. Names the code defines (statuses, kinds) are parameters, not copies.
+
+The rules themselves are `trading.services.settle_locked_listing`'s ORM path, which SQLite
+runs and the tests run on PostgreSQL beside this one (the `writers` fixture): amounts are
+`round(price × units, 2)`, fees `round(amount × bps / 10000, 2)` (half away from zero, the
+same as Python's ROUND_HALF_UP for these positive amounts), the seller's cost of the units
+sold at their average price, all of it when the holding is sold out.
+"""
+
+from django.db import migrations
+
+from core.migration_operations import RunSQLOnPostgres
+
+FORWARD = """
+CREATE FUNCTION trading_settle(
+    p_listing bigint, p_buyer bigint, p_units integer, p_price numeric, p_now timestamptz,
+    p_tradable varchar[], p_open varchar, p_filled varchar, p_primary varchar, p_posted varchar,
+    p_sold_out varchar, p_unit_transfer_kind varchar, p_available varchar,
+    p_buyer_fee_bps integer, p_seller_fee_bps integer,
+    p_pay_account bigint, p_hold_reference varchar, p_fees_account bigint, p_proceeds_account bigint,
+    p_bid bigint, p_entry_kind varchar, p_entry_reference varchar,
+    p_impersonator bigint, p_ip inet, p_request_id varchar,
+    OUT outcome varchar, OUT offering_status varchar,
+    OUT l_id bigint, OUT l_offering_id bigint, OUT l_kind varchar, OUT l_seller_id bigint,
+    OUT l_seller_holding_id bigint, OUT l_units_offered integer, OUT l_units_remaining integer,
+    OUT l_price_per_unit numeric, OUT l_min_units integer, OUT l_opens_at timestamptz,
+    OUT l_closes_at timestamptz, OUT l_status varchar, OUT l_xirr numeric, OUT l_xirr_as_of date,
+    OUT l_created_at timestamptz, OUT l_closed_at timestamptz,
+    OUT t_id bigint, OUT t_entry_id bigint, OUT t_amount numeric, OUT t_buyer_fee numeric,
+    OUT t_seller_fee numeric, OUT t_seller_cost_basis numeric,
+    OUT short_kind varchar, OUT short_balance numeric, OUT short_after numeric)
+LANGUAGE plpgsql AS $$
+DECLARE
+    holding record;
+    seller_units integer;
+    seller_cost numeric;
+    buyer_holding bigint;
+    payee bigint;
+    hold_id bigint;
+    held numeric;
+    debits bigint[];
+    credits bigint[];
+    amounts numeric[];
+    posting record;
+    inventory integer;
+BEGIN
+    SELECT listing.id, listing.offering_id, listing.kind, listing.seller_id, listing.seller_holding_id,
+           listing.units_offered, listing.units_remaining, listing.price_per_unit, listing.min_units,
+           listing.opens_at, listing.closes_at, listing.status, listing.xirr, listing.xirr_as_of,
+           listing.created_at, listing.closed_at, offering.status
+      INTO l_id, l_offering_id, l_kind, l_seller_id, l_seller_holding_id, l_units_offered,
+           l_units_remaining, l_price_per_unit, l_min_units, l_opens_at, l_closes_at, l_status, l_xirr,
+           l_xirr_as_of, l_created_at, l_closed_at, offering_status
+      FROM trading_listing AS listing
+      JOIN invoices_offering AS offering ON offering.id = listing.offering_id
+     WHERE listing.id = p_listing
+       FOR UPDATE OF listing;
+    IF NOT FOUND THEN
+        outcome := 'not_found';
+        RETURN;
+    END IF;
+    IF NOT (offering_status = ANY (p_tradable))
+       OR l_status <> p_open OR l_opens_at > p_now OR (l_closes_at IS NOT NULL AND p_now >= l_closes_at)
+       OR l_seller_id = p_buyer
+       OR p_units > l_units_remaining
+       OR p_units < least(l_min_units, l_units_remaining) THEN
+        outcome := 'refused';
+        RETURN;
+    END IF;
+
+    IF l_kind = p_primary THEN
+        payee := p_proceeds_account;
+    ELSE
+        SELECT id INTO payee FROM wallet_ledgeraccount WHERE owner_id = l_seller_id AND kind = p_available;
+        IF payee IS NULL THEN
+            outcome := 'no_payee_wallet';
+            RETURN;
+        END IF;
+    END IF;
+
+    FOR holding IN SELECT id, owner_id, units, cost_basis FROM trading_holding
+                    WHERE id = l_seller_holding_id OR (owner_id = p_buyer AND offering_id = l_offering_id)
+                    ORDER BY id FOR UPDATE LOOP
+        IF holding.id = l_seller_holding_id THEN
+            seller_units := holding.units;
+            seller_cost := holding.cost_basis;
+        ELSE
+            buyer_holding := holding.id;
+        END IF;
+    END LOOP;
+    IF buyer_holding IS NULL THEN
+        -- Inserted after the seller's is locked, so the order holds; a concurrent twin insert
+        -- waits on the unique index, inserts nothing, and theirs is locked instead.
+        INSERT INTO trading_holding (owner_id, offering_id, units, units_listed, cost_basis, created_at, updated_at)
+        VALUES (p_buyer, l_offering_id, 0, 0, 0, p_now, p_now)
+        ON CONFLICT DO NOTHING RETURNING id INTO buyer_holding;
+        IF buyer_holding IS NULL THEN
+            SELECT id INTO buyer_holding FROM trading_holding
+             WHERE owner_id = p_buyer AND offering_id = l_offering_id FOR UPDATE;
+        END IF;
+    END IF;
+
+    t_amount := round(coalesce(p_price, l_price_per_unit) * p_units, 2);
+    t_buyer_fee := round(t_amount * p_buyer_fee_bps / 10000::numeric, 2);
+    t_seller_fee := CASE WHEN l_kind = p_primary THEN 0.00
+                         ELSE round(t_amount * p_seller_fee_bps / 10000::numeric, 2) END;
+
+    IF p_hold_reference IS NOT NULL THEN
+        SELECT id, amount INTO hold_id, held FROM wallet_wallethold
+         WHERE user_id = p_buyer AND reference = p_hold_reference FOR UPDATE;
+        IF hold_id IS NULL OR t_amount + t_buyer_fee > held THEN
+            outcome := 'hold_exceeded';
+            short_balance := coalesce(held, 0.00);
+            short_after := t_amount + t_buyer_fee;
+            RETURN;
+        END IF;
+    END IF;
+
+    debits := ARRAY[p_pay_account];
+    credits := ARRAY[payee];
+    amounts := ARRAY[t_amount];
+    IF t_buyer_fee > 0 THEN
+        debits := debits || p_pay_account;
+        credits := credits || p_fees_account;
+        amounts := amounts || t_buyer_fee;
+    END IF;
+    IF t_seller_fee > 0 THEN
+        debits := debits || payee;
+        credits := credits || p_fees_account;
+        amounts := amounts || t_seller_fee;
+    END IF;
+    SELECT * INTO posting
+      FROM wallet_post_entry(p_entry_kind, p_entry_reference,
+                             format('%s units of offering %s', p_units, l_offering_id), p_buyer, NULL, p_now,
+                             debits, credits, amounts, p_impersonator, p_ip, p_request_id);
+    IF posting.short_account IS NOT NULL THEN
+        outcome := 'insufficient_funds';
+        short_kind := posting.short_kind;
+        short_balance := posting.short_balance;
+        short_after := posting.short_after;
+        RETURN;
+    END IF;
+    t_entry_id := posting.posted_entry;
+    IF hold_id IS NOT NULL THEN
+        UPDATE wallet_wallethold SET amount = amount - (t_amount + t_buyer_fee), updated_at = p_now
+         WHERE id = hold_id;
+    END IF;
+
+    t_seller_cost_basis := CASE WHEN seller_units = p_units THEN seller_cost
+                                ELSE round(seller_cost * p_units / seller_units, 2) END;
+    l_units_remaining := l_units_remaining - p_units;
+    IF l_units_remaining = 0 THEN
+        l_status := p_filled;
+        l_closed_at := p_now;
+    END IF;
+    UPDATE trading_holding
+       SET units = units - p_units, units_listed = units_listed - p_units,
+           cost_basis = cost_basis - t_seller_cost_basis, updated_at = p_now
+     WHERE id = l_seller_holding_id;
+    UPDATE trading_holding SET units = units + p_units, cost_basis = cost_basis + t_amount, updated_at = p_now
+     WHERE id = buyer_holding;
+    UPDATE trading_listing SET units_remaining = l_units_remaining, status = l_status, closed_at = l_closed_at
+     WHERE id = l_id;
+    INSERT INTO trading_trade (listing_id, offering_id, buyer_id, seller_id, units, price_per_unit, amount,
+                               buyer_fee, seller_fee, seller_cost_basis, journal_entry_id, bid_id, created_at)
+    VALUES (l_id, l_offering_id, p_buyer, l_seller_id, p_units, coalesce(p_price, l_price_per_unit), t_amount,
+            t_buyer_fee, t_seller_fee, t_seller_cost_basis, t_entry_id, p_bid, p_now)
+    RETURNING id INTO t_id;
+    INSERT INTO trading_unittransfer (offering_id, from_holding_id, to_holding_id, units, kind, trade_id,
+                                      reference, created_at)
+    VALUES (l_offering_id, l_seller_holding_id, buyer_holding, p_units, p_unit_transfer_kind, t_id, '', p_now);
+
+    IF l_kind = p_primary AND l_units_remaining = 0 THEN
+        SELECT units INTO inventory FROM trading_holding WHERE offering_id = l_offering_id AND owner_id IS NULL;
+        IF coalesce(inventory, 0) = 0 THEN
+            UPDATE invoices_offering SET status = p_sold_out WHERE id = l_offering_id AND status = p_posted;
+        END IF;
+    END IF;
+    outcome := 'ok';
+END
+$$;
+"""
+
+BACKWARD = """
+DROP FUNCTION IF EXISTS trading_settle(bigint, bigint, integer, numeric, timestamptz, varchar[], varchar, varchar,
+                                       varchar, varchar, varchar, varchar, varchar, integer, integer, bigint,
+                                       varchar, bigint, bigint, bigint, varchar, varchar, bigint, inet, varchar);
+"""
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("trading", "0004_money_checks_rounded"),
+        ("wallet", "0005_wallet_post_entry"),
+        ("invoices", "0004_money_checks_rounded"),
+    ]
+    operations = [RunSQLOnPostgres(FORWARD, BACKWARD)]

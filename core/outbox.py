@@ -81,6 +81,11 @@ def registered_handlers(topic: str) -> dict[str, Handler]:
     return dict(_handlers.get(topic, {}))
 
 
+def handler_names(topic: str) -> list[str]:
+    """The names a message of `topic` is written for, in registration order."""
+    return list(_handlers.get(topic, {}))
+
+
 def outbox_publish(*, topic: str, payload: dict) -> int:
     """Write the topic's messages in the caller's transaction (required)."""
     return outbox_publish_many(events=[(topic, payload)])
@@ -109,8 +114,15 @@ def outbox_publish_many(*, events: list[tuple[str, dict]]) -> int:
     else:
         OutboxMessage.objects.bulk_create([OutboxMessage(topic=topic, handler=name, payload=payload)
                                            for topic, name, payload in rows])
-    transaction.on_commit(_after_commit)
+    outbox_written()
     return len(rows)
+
+
+def outbox_written() -> None:
+    """Have the messages just written delivered once they commit. `outbox_publish_many`
+    calls it; a writer that inserts messages itself (a database function: `trading_settle`)
+    calls it after, in its transaction or, outside one, after its statement committed."""
+    transaction.on_commit(_after_commit)
 
 
 # At most one drain task waits in the queue: a commit that finds one scheduled leaves its

@@ -11,13 +11,14 @@ gate, reading the buyer's accounts, opening their wallet) happens before the tra
 so the lock is held only for the writes themselves.
 """
 
+import contextlib
 import datetime as dt
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -26,7 +27,7 @@ from core import context
 from core.audit import audit_record
 from core.errors import InvalidInput, NotFound
 from core.money import ZERO, to_money
-from core.outbox import outbox_publish, outbox_publish_many
+from core.outbox import OutboxMessage, handler_names, outbox_publish, outbox_publish_many, outbox_written
 from core.sql import use_hand_written_sql
 from core.transactions import service_atomic
 from invoices.enums import OfferingStatus
@@ -293,17 +294,16 @@ def settle_locked_listing(*, listing: Listing, buyer, units: int, price_per_unit
         for name in ("units_remaining", "status", "closed_at"):
             setattr(listing, name, getattr(settled.listing, name))
         settled.trade.listing = listing
-        fill = Fill(trade=settled.trade, listing=listing)
-    else:
-        fill = _settle_with_orm(listing=listing, buyer=buyer, units=units, price_per_unit=price_per_unit,
-                                pay_from_hold_reference=pay_from_hold_reference, bid_id=bid_id, now=now)
+        return Fill(trade=settled.trade, listing=listing)
+    fill = _settle_with_orm(listing=listing, buyer=buyer, units=units, price_per_unit=price_per_unit,
+                            pay_from_hold_reference=pay_from_hold_reference, bid_id=bid_id, now=now)
     _publish_fill(fill)
     return fill
 
 
 # On PostgreSQL a fill is one call of the database function `trading_settle()` (trading
-# 0005): the locks, the checks, the entry and the unit moves in one round trip. Elsewhere
-# (SQLite) the ORM does all of it in Python, below. Tests switch this off to run the ORM path
+# 0005): the locks, the checks, the entry, the unit moves and the outbox messages in one
+# round trip. Elsewhere (SQLite) the ORM does all of it in Python, below. Tests switch this off to run the ORM path
 # on PostgreSQL too (the `writers` fixture), so the two stay equivalent.
 HAND_WRITTEN_SQL = True
 BUY_ENTRY_KIND, BID_ENTRY_KIND = "trade.buy", "trade.bid"
@@ -385,15 +385,17 @@ _SETTLE_SQL = (
     "SELECT * FROM trading_settle(%s::bigint, %s::bigint, %s::integer, %s::numeric, %s::timestamptz, "
     "%s::varchar[], %s::varchar, %s::varchar, %s::varchar, %s::varchar, %s::varchar, %s::varchar, %s::varchar, "
     "%s::integer, %s::integer, %s::bigint, %s::varchar, %s::bigint, %s::bigint, %s::bigint, %s::varchar, "
-    "%s::varchar, %s::bigint, %s::inet, %s::varchar)"
+    "%s::varchar, %s::bigint, %s::inet, %s::varchar, %s::varchar, %s::varchar[], %s::varchar[], %s::varchar[])"
 )
+REFUSED_IN_DATABASE = "TRD01"  # trading_settle's SQLSTATE for a refusal it raises
 
 
 def _settle_in_database(*, listing_id: int, buyer, units: int, price_per_unit: Decimal | None,
                         pay_from_hold_reference: str | None, bid_id: int | None, now) -> Fill:
     """One call of `trading_settle()` (see its migration), then the same errors as the ORM
-    path: a refused fill is put to `_check_fill`, so each rule is worded in one place."""
-    from wallet.services import hold_exceeded, insufficient_funds, wallet_open
+    path: a refused fill is put to `_check_fill`, so each rule is worded in one place. Runs
+    in the caller's transaction, or outside any as one statement that commits alone."""
+    from wallet.services import wallet_open
 
     accounts = wallet_open(user=buyer)
     request = context.current()
@@ -405,18 +407,16 @@ def _settle_in_database(*, listing_id: int, buyer, units: int, price_per_unit: D
         wallet_system_account(AccountKind.FEES).pk, wallet_system_account(AccountKind.PLATFORM_PROCEEDS).pk,
         bid_id, BID_ENTRY_KIND if pay_from_hold_reference else BUY_ENTRY_KIND,
         pay_from_hold_reference or f"listing:{listing_id}", request.impersonator_id, request.ip, request.request_id,
+        OutboxMessage.Status.PENDING, handler_names("trade.executed"), handler_names("listing.closed"),
+        handler_names("listing.changed"),
     ]
-    with connection.cursor() as cursor:
-        cursor.execute(_SETTLE_SQL, params)
-        row = cursor.fetchone()
-        if row[0] == "no_payee_wallet":  # the seller's accounts were never opened: open them, go again
-            wallet_open(user=get_user_model().objects.get(pk=row[2 + _LISTING_COLUMNS.index("seller_id")]))
-            cursor.execute(_SETTLE_SQL, params)
-            row = cursor.fetchone()
+    row = _call_settle(params, reference=pay_from_hold_reference)
+    if row[0] == "no_payee_wallet":  # the seller's accounts were never opened: open them, go again
+        wallet_open(user=get_user_model().objects.get(pk=row[2 + _LISTING_COLUMNS.index("seller_id")]))
+        row = _call_settle(params, reference=pay_from_hold_reference)
     outcome, offering_status = row[:2]
     width = len(_LISTING_COLUMNS)
-    (trade_id, entry_id, amount, buyer_fee, seller_fee, sold_cost,
-     short_kind, short_balance, short_after) = row[2 + width:]
+    trade_id, entry_id, amount, buyer_fee, seller_fee, sold_cost = row[2 + width:]
     if outcome == "not_found":
         raise NotFound("No such listing.")
     values = dict(zip(_LISTING_COLUMNS, row[2:2 + width], strict=True))
@@ -426,12 +426,9 @@ def _settle_in_database(*, listing_id: int, buyer, units: int, price_per_unit: D
     if outcome == "refused":
         _check_fill(listing, buyer=buyer, units=units, now=now)
         raise RuntimeError(f"trading_settle refused a fill of listing {listing_id} that _check_fill allows.")
-    if outcome == "hold_exceeded":
-        raise hold_exceeded(held=short_balance, reference=pay_from_hold_reference, total=short_after)
-    if outcome == "insufficient_funds":
-        raise insufficient_funds(kind=short_kind, balance=short_balance, after=short_after)
     if outcome != "ok":
         raise RuntimeError(f"trading_settle answered {outcome!r}.")
+    outbox_written()
     trade = Trade(
         pk=trade_id, listing=listing, offering_id=listing.offering_id, buyer=buyer, seller_id=listing.seller_id,
         units=units, price_per_unit=listing.price_per_unit if price_per_unit is None else price_per_unit,
@@ -441,6 +438,26 @@ def _settle_in_database(*, listing_id: int, buyer, units: int, price_per_unit: D
     trade._state.adding = False
     trade._state.db = connection.alias
     return Fill(trade=trade, listing=listing)
+
+
+def _call_settle(params: list, *, reference: str | None) -> tuple:
+    """Run `trading_settle()`; its raised refusals become the wallet's errors."""
+    from wallet.services import hold_exceeded, insufficient_funds
+
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(_SETTLE_SQL, params)
+            return cursor.fetchone()
+    except DatabaseError as error:
+        cause = error.__cause__
+        if getattr(cause, "sqlstate", None) != REFUSED_IN_DATABASE:
+            raise
+        figures = cause.diag.message_detail.split(" ")
+        if cause.diag.message_primary == "hold_exceeded":
+            held, total = (Decimal(figure) for figure in figures)
+            raise hold_exceeded(held=held, reference=reference, total=total) from None
+        kind, balance, after = figures
+        raise insufficient_funds(kind=kind, balance=Decimal(balance), after=Decimal(after)) from None
 
 
 def _publish_fill(fill: Fill) -> None:
@@ -472,17 +489,20 @@ def listing_buy(*, buyer, listing_id: int, units: int) -> Trade:
         raise InvalidInput("Buy at least one unit.", attr="units")
     require_can_trade(user=buyer)  # verified KYC: the wallet was opened on `kyc.verified`
     now = timezone.now()
-    with service_atomic():
-        if use_hand_written_sql(HAND_WRITTEN_SQL):  # the function locks the listing itself
+    if use_hand_written_sql(HAND_WRITTEN_SQL):
+        # One statement (the function locks the listing itself): outside any transaction it
+        # commits on its own; inside one, in a savepoint unless it is the request's own.
+        with service_atomic() if connection.in_atomic_block else contextlib.nullcontext():
             fill = _settle_in_database(listing_id=listing_id, buyer=buyer, units=units, price_per_unit=None,
                                        pay_from_hold_reference=None, bid_id=None, now=now)
-        else:
-            listing = (Listing.objects.select_for_update(of=("self",)).select_related("offering")
-                       .filter(pk=listing_id).first())
-            if listing is None:
-                raise NotFound("No such listing.")
-            fill = _settle_with_orm(listing=listing, buyer=buyer, units=units, price_per_unit=listing.price_per_unit,
-                                    pay_from_hold_reference=None, bid_id=None, now=now)
+        return fill.trade
+    with service_atomic():
+        listing = (Listing.objects.select_for_update(of=("self",)).select_related("offering")
+                   .filter(pk=listing_id).first())
+        if listing is None:
+            raise NotFound("No such listing.")
+        fill = _settle_with_orm(listing=listing, buyer=buyer, units=units, price_per_unit=listing.price_per_unit,
+                                pay_from_hold_reference=None, bid_id=None, now=now)
         _publish_fill(fill)
     return fill.trade
 

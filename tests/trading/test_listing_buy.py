@@ -3,6 +3,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import transaction
 from django.utils import timezone
 from freezegun import freeze_time
 from rest_framework.test import APIClient
@@ -227,16 +228,16 @@ def test_an_unknown_listing_is_a_404(api_client):
 def test_a_buy_costs_a_fixed_number_of_statements(api_client, listing, writers, django_capture_on_commit_callbacks,
                                                    django_assert_num_queries):
     """The hot path's statement budget (docs/benchmarks.md, "Marketplace buy"): the user, the
-    onboarding gate, the payer's wallet (not cached yet for a new trader), the whole fill as
-    one call of `trading_settle()` and the outbox, plus the savepoint pair the test's own
-    transaction adds. The ORM path (SQLite's) takes fifteen more: the listing lock, the
-    holdings lock, a first buyer's holding and its lock, the account lock, the entry, its
-    transfers, the balances and the audit event inside a savepoint pair, and the fill's five
-    statements."""
+    onboarding gate, the payer's wallet (not cached yet for a new trader) and the whole fill,
+    outbox messages included, as one call of `trading_settle()`, plus the savepoint pair the
+    test's own transaction adds (outside a transaction the call commits alone). The ORM path
+    (SQLite's) takes sixteen more: the listing lock, the holdings lock, a first buyer's
+    holding and its lock, the account lock, the entry, its transfers, the balances and the
+    audit event inside a savepoint pair, the fill's five statements and the outbox."""
     with django_capture_on_commit_callbacks(execute=True):  # what a committed buy leaves cached
         assert buy(authenticate(api_client, trader("10000.00")), listing, 5).status_code == 201
     client = authenticate(APIClient(), trader("10000.00"))
-    with django_assert_num_queries({"sql": 7, "orm": 22}[writers]):
+    with django_assert_num_queries({"sql": 6, "orm": 22}[writers]):
         assert buy(client, listing, 5).status_code == 201
 
 
@@ -319,7 +320,7 @@ def test_a_fill_paid_from_a_hold_is_refused_beyond_the_hold(listing, settings, a
     settings.BUYER_FEE_BPS = 25
     buyer = trader("10000.00")
     wallet_hold(user=buyer, amount=Decimal("4009.99"), reference="bid:test")  # 5 units cost 4,010.00
-    with pytest.raises(HoldExceeded) as refused:
+    with pytest.raises(HoldExceeded) as refused, transaction.atomic():  # the caller's, as bidding's
         settle_locked_listing(listing=listing, buyer=buyer, units=5, price_per_unit=listing.price_per_unit,
                               pay_from_hold_reference="bid:test")
     assert str(refused.value.detail) == "Only 4009.99 is held for bid:test; cannot pay 4010.00."
@@ -354,4 +355,53 @@ def test_a_seller_whose_wallet_was_never_opened_is_paid(assert_books_clean):
     listing_buy(buyer=trader("100000.00"), listing_id=resale.pk, units=10)
 
     assert available(seller) == Decimal("9000.00") - Trade.objects.get(listing=resale).seller_fee
+    assert_books_clean()
+
+
+def test_a_buy_that_fills_the_listing_publishes_its_events(assert_books_clean):
+    """The messages a filling buy leaves in the outbox, one per registered handler, the same
+    on both paths (the database function writes them itself)."""
+    from core.outbox import handler_names
+
+    listing = post_primary(make_offering(), units=4, price="812.50")
+    buyer = trader("10000.00")
+    before = OutboxMessage.objects.order_by("pk").values_list("pk", flat=True).last() or 0
+    trade = listing_buy(buyer=buyer, listing_id=listing.pk, units=4)
+
+    messages = list(OutboxMessage.objects.filter(pk__gt=before).order_by("pk")
+                    .values_list("topic", "handler", "payload", "status"))
+    offering_id = listing.offering_id
+    expected = [
+        ("trade.executed", {"trade_id": trade.pk, "listing_id": listing.pk, "offering_id": offering_id,
+                            "buyer_id": buyer.pk, "seller_id": None, "units": 4, "price_per_unit": "812.50",
+                            "amount": "3250.00", "bid_id": None}),
+        ("listing.closed", {"listing_id": listing.pk, "offering_id": offering_id, "status": "filled"}),
+        ("listing.changed", {"listing_id": listing.pk, "offering_id": offering_id, "units_remaining": 0,
+                             "status": "filled", "price_per_unit": "812.50"}),
+    ]
+    assert messages == [(topic, name, payload, "pending") for topic, payload in expected
+                        for name in handler_names(topic)]
+    assert {topic for topic, *_ in messages} == {"trade.executed", "listing.closed", "listing.changed"}
+    assert_books_clean()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_a_refused_first_buy_leaves_no_holding(listing, assert_books_clean):
+    """On PostgreSQL a buy outside any transaction is one statement that commits alone; a
+    refusal found after the buyer's first holding was created undoes it (the function raises),
+    so no empty holding is left behind. The ORM path rolls its own transaction back."""
+    from django.db import connection
+
+    from wallet.errors import InsufficientFunds
+
+    buyer = trader("100.00")
+    assert not connection.in_atomic_block
+    with pytest.raises(InsufficientFunds):
+        listing_buy(buyer=buyer, listing_id=listing.pk, units=5)
+    assert not Holding.objects.filter(owner=buyer).exists()
+    assert not Trade.objects.exists()
+    assert available(buyer) == Decimal("100.00")
+
+    trade = listing_buy(buyer=trader("10000.00"), listing_id=listing.pk, units=5)
+    assert Trade.objects.filter(pk=trade.pk).exists()
     assert_books_clean()

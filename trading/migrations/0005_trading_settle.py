@@ -6,13 +6,18 @@ In the global lock order: the listing (with its offering's status), the seller's
 buyer's holdings by id (the buyer's created on a first buy), the bid's wallet hold when it
 pays from one, then the user ledger accounts (inside `wallet_post_entry`).
 
-A refusal writes nothing the caller keeps and raises nothing: `outcome` names it, with what
-Python needs to word the error (`trading.services`): `not_found`; `refused` (the listing's
-window, units, minimum, self-trade or offering status — the listing comes back and Python's
+The fill's events go to the outbox in the same statement, so a buy outside any transaction
+is this one statement and commits on its own: no BEGIN, no COMMIT, no second round trip.
+
+A refusal writes nothing. Found before any write, it is an `outcome` with what Python needs
+to word the error (`trading.services`): `not_found`; `refused` (the listing's window,
+units, minimum, self-trade or offering status — the listing comes back and Python's
 `_check_fill` says which rule, so each rule's wording lives in one place);
 `no_payee_wallet` (the seller's accounts are not open yet: Python opens them and calls
-again); `hold_exceeded`; `insufficient_funds`. Then `ok` with the listing as it now is and
-the trade's figures. Names the code defines (statuses, kinds) are parameters, not copies.
+again). Found after the buyer's holding may have been created, it is raised, so the
+statement undoes it: SQLSTATE `TRD01` with `hold_exceeded` or `insufficient_funds` and the
+figures in the detail. Then `ok` with the listing as it now is and the trade's figures.
+Names the code defines (statuses, kinds, the outbox's handlers) are parameters, not copies.
 
 The rules themselves are `trading.services.settle_locked_listing`'s ORM path, which SQLite
 runs and the tests run on PostgreSQL beside this one (the `writers` fixture): amounts are
@@ -34,6 +39,7 @@ CREATE FUNCTION trading_settle(
     p_pay_account bigint, p_hold_reference varchar, p_fees_account bigint, p_proceeds_account bigint,
     p_bid bigint, p_entry_kind varchar, p_entry_reference varchar,
     p_impersonator bigint, p_ip inet, p_request_id varchar,
+    p_pending varchar, p_trade_handlers varchar[], p_closed_handlers varchar[], p_changed_handlers varchar[],
     OUT outcome varchar, OUT offering_status varchar,
     OUT l_id bigint, OUT l_offering_id bigint, OUT l_kind varchar, OUT l_seller_id bigint,
     OUT l_seller_holding_id bigint, OUT l_units_offered integer, OUT l_units_remaining integer,
@@ -41,8 +47,7 @@ CREATE FUNCTION trading_settle(
     OUT l_closes_at timestamptz, OUT l_status varchar, OUT l_xirr numeric, OUT l_xirr_as_of date,
     OUT l_created_at timestamptz, OUT l_closed_at timestamptz,
     OUT t_id bigint, OUT t_entry_id bigint, OUT t_amount numeric, OUT t_buyer_fee numeric,
-    OUT t_seller_fee numeric, OUT t_seller_cost_basis numeric,
-    OUT short_kind varchar, OUT short_balance numeric, OUT short_after numeric)
+    OUT t_seller_fee numeric, OUT t_seller_cost_basis numeric)
 LANGUAGE plpgsql AS $$
 DECLARE
     holding record;
@@ -123,10 +128,8 @@ BEGIN
         SELECT id, amount INTO hold_id, held FROM wallet_wallethold
          WHERE user_id = p_buyer AND reference = p_hold_reference FOR UPDATE;
         IF hold_id IS NULL OR t_amount + t_buyer_fee > held THEN
-            outcome := 'hold_exceeded';
-            short_balance := coalesce(held, 0.00);
-            short_after := t_amount + t_buyer_fee;
-            RETURN;
+            RAISE EXCEPTION USING ERRCODE = 'TRD01', MESSAGE = 'hold_exceeded',
+                  DETAIL = concat_ws(' ', coalesce(held, 0.00), t_amount + t_buyer_fee);
         END IF;
     END IF;
 
@@ -148,11 +151,8 @@ BEGIN
                              format('%s units of offering %s', p_units, l_offering_id), p_buyer, NULL, p_now,
                              debits, credits, amounts, p_impersonator, p_ip, p_request_id);
     IF posting.short_account IS NOT NULL THEN
-        outcome := 'insufficient_funds';
-        short_kind := posting.short_kind;
-        short_balance := posting.short_balance;
-        short_after := posting.short_after;
-        RETURN;
+        RAISE EXCEPTION USING ERRCODE = 'TRD01', MESSAGE = 'insufficient_funds',
+              DETAIL = concat_ws(' ', posting.short_kind, posting.short_balance, posting.short_after);
     END IF;
     t_entry_id := posting.posted_entry;
     IF hold_id IS NOT NULL THEN
@@ -190,6 +190,25 @@ BEGIN
             UPDATE invoices_offering SET status = p_sold_out WHERE id = l_offering_id AND status = p_posted;
         END IF;
     END IF;
+
+    -- The domain events, one message per registered handler, in the order
+    -- `trading.services._publish_fill` writes them on the ORM path (same payloads).
+    INSERT INTO core_outboxmessage (topic, handler, payload, status, attempts, last_error, available_at, created_at)
+    SELECT event.topic, handler.name, event.payload, p_pending, 0, '', p_now, p_now
+      FROM (VALUES
+              (1, 'trade.executed', p_trade_handlers, jsonb_build_object(
+                  'trade_id', t_id, 'listing_id', l_id, 'offering_id', l_offering_id, 'buyer_id', p_buyer,
+                  'seller_id', l_seller_id, 'units', p_units,
+                  'price_per_unit', coalesce(p_price, l_price_per_unit)::text, 'amount', t_amount::text,
+                  'bid_id', p_bid)),
+              (2, 'listing.closed', CASE WHEN l_status = p_filled THEN p_closed_handlers ELSE '{}' END,
+               jsonb_build_object('listing_id', l_id, 'offering_id', l_offering_id, 'status', l_status)),
+              (3, 'listing.changed', p_changed_handlers, jsonb_build_object(
+                  'listing_id', l_id, 'offering_id', l_offering_id, 'units_remaining', l_units_remaining,
+                  'status', l_status, 'price_per_unit', l_price_per_unit::text))
+           ) AS event(number, topic, handlers, payload),
+           unnest(event.handlers) WITH ORDINALITY AS handler(name, number)
+     ORDER BY event.number, handler.number;
     outcome := 'ok';
 END
 $$;
@@ -198,7 +217,8 @@ $$;
 BACKWARD = """
 DROP FUNCTION IF EXISTS trading_settle(bigint, bigint, integer, numeric, timestamptz, varchar[], varchar, varchar,
                                        varchar, varchar, varchar, varchar, varchar, integer, integer, bigint,
-                                       varchar, bigint, bigint, bigint, varchar, varchar, bigint, inet, varchar);
+                                       varchar, bigint, bigint, bigint, varchar, varchar, bigint, inet, varchar,
+                                       varchar, varchar[], varchar[], varchar[]);
 """
 
 

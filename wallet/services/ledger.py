@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Case, F, Value, When
+from django.db.models import Case, Value, When
 from django.utils import timezone
 
 from core import context
@@ -127,10 +127,10 @@ def ledger_post(
             if running[pk] < 0:
                 account = locked[pk]
                 raise insufficient_funds(kind=account.kind, balance=account.balance, after=running[pk])
-        deltas = {pk: running[pk] - account.balance for pk, account in locked.items() if running[pk] != account.balance}
+        changed = {pk: running[pk] for pk, account in locked.items() if running[pk] != account.balance}
         audit = {"kind": kind, "reference": reference,
                  "transfers": [[debit.pk, credit.pk, str(amount)] for debit, credit, amount in legs]}
-        if not _write_with_orm(entry, rows, deltas, audit):  # a concurrent twin committed first
+        if not _write_with_orm(entry, rows, changed, audit):  # a concurrent twin committed first
             return _same_entry(JournalEntry.objects.get(idempotency_key=idempotency_key), kind)
     _show_balances(legs, running)
     return entry
@@ -177,7 +177,10 @@ def _post_in_database(entry: JournalEntry, legs: list[Leg], *, reference: str) -
     return entry
 
 
-def _write_with_orm(entry: JournalEntry, rows: list, deltas: dict, audit: dict) -> bool:
+def _write_with_orm(entry: JournalEntry, rows: list, balances: dict, audit: dict) -> bool:
+    """`balances` are the changed accounts' new balances, set as values (the accounts are
+    locked): SQLite keeps decimals as floating point, so `balance + delta` there could leave
+    a balance that should be 0.00 a hair below it, which its CHECK refuses."""
     if entry.idempotency_key:
         try:
             with transaction.atomic():  # savepoint: a concurrent twin makes this insert fail
@@ -191,12 +194,12 @@ def _write_with_orm(entry: JournalEntry, rows: list, deltas: dict, audit: dict) 
                  debit_balance_after=debit_after, credit_balance_after=credit_after, created_at=entry.created_at)
         for debit, credit, amount, debit_after, credit_after in rows
     ])
-    if len(deltas) == 1:
-        (pk, delta), = deltas.items()
-        LedgerAccount.objects.filter(pk=pk).update(balance=F("balance") + delta)
-    elif deltas:
-        LedgerAccount.objects.filter(pk__in=deltas).update(
-            balance=F("balance") + Case(*(When(pk=pk, then=Value(delta)) for pk, delta in deltas.items()))
+    if len(balances) == 1:
+        (pk, balance), = balances.items()
+        LedgerAccount.objects.filter(pk=pk).update(balance=balance)
+    elif balances:
+        LedgerAccount.objects.filter(pk__in=balances).update(
+            balance=Case(*(When(pk=pk, then=Value(balance)) for pk, balance in balances.items()))
         )
     audit_record(action="ledger.posted", actor=entry.created_by, target=entry, data=audit)
     return True

@@ -303,8 +303,8 @@ def settle_locked_listing(*, listing: Listing, buyer, units: int, price_per_unit
 
 # On PostgreSQL a fill is one call of the database function `trading_settle()` (trading
 # 0005): the locks, the checks, the entry, the unit moves and the outbox messages in one
-# round trip. Elsewhere (SQLite) the ORM does all of it in Python, below. Tests switch this off to run the ORM path
-# on PostgreSQL too (the `writers` fixture), so the two stay equivalent.
+# round trip. Elsewhere (SQLite) the ORM does all of it in Python, below. Tests switch this
+# off to run the ORM path on PostgreSQL too (the `writers` fixture), so the two stay alike.
 HAND_WRITTEN_SQL = True
 BUY_ENTRY_KIND, BID_ENTRY_KIND = "trade.buy", "trade.bid"
 

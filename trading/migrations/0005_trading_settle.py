@@ -4,7 +4,8 @@ as one PostgreSQL function (ADR 0005, amendment 3): the locks, the checks, the e
 
 In the global lock order: the listing (with its offering's status), the seller's and the
 buyer's holdings by id (the buyer's created on a first buy), the bid's wallet hold when it
-pays from one, then the user ledger accounts (inside `wallet_post_entry`).
+pays from one (inside `wallet_hold_take`), then the user ledger accounts (inside
+`wallet_post_entry`). The wallet's rows are written only by the wallet's functions.
 
 The fill's events go to the outbox in the same statement, so a buy outside any transaction
 is this one statement and commits on its own: no BEGIN, no COMMIT, no second round trip.
@@ -55,8 +56,6 @@ DECLARE
     seller_cost numeric;
     buyer_holding bigint;
     payee bigint;
-    hold_id bigint;
-    held numeric;
     debits bigint[];
     credits bigint[];
     amounts numeric[];
@@ -125,12 +124,7 @@ BEGIN
                          ELSE round(t_amount * p_seller_fee_bps / 10000::numeric, 2) END;
 
     IF p_hold_reference IS NOT NULL THEN
-        SELECT id, amount INTO hold_id, held FROM wallet_wallethold
-         WHERE user_id = p_buyer AND reference = p_hold_reference FOR UPDATE;
-        IF hold_id IS NULL OR t_amount + t_buyer_fee > held THEN
-            RAISE EXCEPTION USING ERRCODE = 'TRD01', MESSAGE = 'hold_exceeded',
-                  DETAIL = concat_ws(' ', coalesce(held, 0.00), t_amount + t_buyer_fee);
-        END IF;
+        PERFORM wallet_hold_take(p_buyer, p_hold_reference, t_amount + t_buyer_fee, p_now);
     END IF;
 
     debits := ARRAY[p_pay_account];
@@ -155,10 +149,6 @@ BEGIN
               DETAIL = concat_ws(' ', posting.short_kind, posting.short_balance, posting.short_after);
     END IF;
     t_entry_id := posting.posted_entry;
-    IF hold_id IS NOT NULL THEN
-        UPDATE wallet_wallethold SET amount = amount - (t_amount + t_buyer_fee), updated_at = p_now
-         WHERE id = hold_id;
-    END IF;
 
     t_seller_cost_basis := CASE WHEN seller_units = p_units THEN seller_cost
                                 ELSE round(seller_cost * p_units / seller_units, 2) END;

@@ -12,6 +12,10 @@ Python `InsufficientFunds` left it): the short account comes back instead. An en
 idempotency key another entry already has writes nothing and returns no entry id. The legs'
 checks (positive, two different accounts, one currency) stay in Python, before the call.
 
+`wallet_hold_take()` is `wallet_pay_from_hold`'s part that is not a posting: lock the hold
+of a reference and take an amount from it, or refuse (raised, SQLSTATE `TRD01`, since the
+caller has written before it: `trading_settle`, trading 0005, for a bid's fill).
+
 Nothing on SQLite (the embedded default), where `ledger_post` uses the ORM.
 """
 
@@ -96,9 +100,27 @@ BEGIN
             p_ip, p_request_id, p_at);
 END
 $$;
+
+CREATE FUNCTION wallet_hold_take(p_user bigint, p_reference varchar, p_amount numeric, p_at timestamptz)
+RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+    hold_id bigint;
+    held numeric;
+BEGIN
+    SELECT id, amount INTO hold_id, held FROM wallet_wallethold
+     WHERE user_id = p_user AND reference = p_reference FOR UPDATE;
+    IF hold_id IS NULL OR p_amount > held THEN
+        RAISE EXCEPTION USING ERRCODE = 'TRD01', MESSAGE = 'hold_exceeded',
+              DETAIL = concat_ws(' ', coalesce(held, 0.00), p_amount);
+    END IF;
+    UPDATE wallet_wallethold SET amount = amount - p_amount, updated_at = p_at WHERE id = hold_id;
+END
+$$;
 """
 
 BACKWARD = """
+DROP FUNCTION IF EXISTS wallet_hold_take(bigint, varchar, numeric, timestamptz);
 DROP FUNCTION IF EXISTS wallet_post_entry(varchar, varchar, varchar, bigint, varchar, timestamptz, bigint[],
                                           bigint[], numeric[], bigint, inet, varchar);
 """

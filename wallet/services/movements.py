@@ -12,7 +12,9 @@ them *before* calling, and wraps its outermost function with `retry_on_deadlock`
 Trades: a buy is one entry — `wallet_transfer(payer=buyer, payee=seller_or_system_account,
 amount=…, fee=buyer_fee, payee_fee=seller_fee, reference=…)` moves buyer available → payee,
 buyer available → fees and payee → fees together. A bid settled from its hold is the same
-with `wallet_pay_from_hold`. Anything else (a distribution with TDS) calls `ledger_post`
+with `wallet_pay_from_hold`. (On PostgreSQL a trade's fill does both inside the database
+function `trading_settle`, through this app's `wallet_hold_take` and `wallet_post_entry`:
+see wallet migration 0005.) Anything else (a distribution with TDS) calls `ledger_post`
 directly with several transfers.
 """
 

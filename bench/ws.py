@@ -5,13 +5,14 @@
 
 What runs, all on this machine:
 - the Procfile's `ws` process (uvicorn, config.asgi) with channels-redis;
-- one Celery worker (solo pool) that drains the outbox and runs the throttle's flush task;
+- the Procfile's `outbox` process (`manage.py outbox_relay`), which drains the outbox, and
+  one Celery worker (solo pool) that runs the throttle's flush task;
 - this process: `--clients` WebSocket clients (the `websockets` package) on /ws/marketplace/;
 - a publisher subprocess (`--publish`) that stands in for trading, so no buy's own cost is measured:
   each "trade" is a committed transaction that writes a `listing.changed` outbox event
   (`outbox_publish`), exactly what trading will do. From there the path is production's:
-  commit → drain task (Redis broker) → worker runs the handler → throttle → channel layer →
-  ws process → every client.
+  commit → the relay's next poll runs the handler → throttle → channel layer → ws process →
+  every client.
 
 Phases: a steady phase (`--rate` trades a second spread over `--listings` listings, about one
 per listing per `listings/rate` seconds, so the throttle rarely holds anything back) and a
@@ -284,13 +285,14 @@ def main() -> None:
     worker = subprocess.Popen([str(BIN / "celery"), "-A", "config", "worker", "--loglevel", "WARNING",
                                "--pool", "solo", "--without-heartbeat", "--without-gossip", "--without-mingle"],
                               cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
+    relay = subprocess.Popen([PYTHON, "manage.py", "outbox_relay"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
     try:
         wait_for_port(port)
         result = asyncio.run(run_clients(args, port, ws.pid))
     finally:
-        for process in (ws, worker):
+        for process in (ws, worker, relay):
             process.send_signal(signal.SIGTERM)
-        for process in (ws, worker):
+        for process in (ws, worker, relay):
             try:
                 process.wait(timeout=15)
             except subprocess.TimeoutExpired:

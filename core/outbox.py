@@ -12,20 +12,24 @@ even when several drainers run at once. Handlers must still be idempotent (a han
 calls an outside service does so after commit, keyed by the message id). A failing
 handler is retried with backoff and parked as `failed` after `MAX_ATTEMPTS`.
 
-Who drains: a Celery beat job every few seconds, plus a drain task enqueued right after
-each commit. With Celery eager (no Redis: the embedded default and the tests) the drain
-runs in-process right after the commit, so every flow completes without a worker.
+Who drains: the relay (`manage.py outbox_relay`, the Procfile's `outbox` process) polls for
+due messages every `OUTBOX_POLL_SECONDS` and drains while any arrive; several relays may run.
+A Celery beat job drains every few seconds as well, so a stopped relay delays messages
+instead of losing them. A commit costs the web process nothing beyond its INSERT: no broker
+round trip, no task per commit. With Celery eager (no Redis: the embedded default and the
+tests) the drain runs in-process right after the commit, so every flow completes without a
+worker.
 """
 
 import json
 import logging
+import threading
 from collections.abc import Callable
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import models, transaction
+from django.db import DatabaseError, close_old_connections, models, transaction
 from django.utils import timezone
 
 logger = logging.getLogger(__name__)
@@ -121,38 +125,10 @@ def outbox_publish_many(*, events: list[tuple[str, dict]]) -> int:
 def outbox_written() -> None:
     """Have the messages just written delivered once they commit. `outbox_publish_many`
     calls it; a writer that inserts messages itself (a database function: `trading_settle`)
-    calls it after, in its transaction or, outside one, after its statement committed."""
-    transaction.on_commit(_after_commit)
-
-
-# At most one drain task waits in the queue: a commit that finds one scheduled leaves its
-# messages to it. The task forgets the flag *before* it reads the outbox, so a message
-# committed while the flag was set is read by that drain; one committed after it schedules
-# the next. The flag expires on its own (a lost task), and beat drains every few seconds.
-DRAIN_SCHEDULED_KEY = "outbox:drain-scheduled"
-
-
-def _after_commit() -> None:
-    from core.tasks import outbox_drain_task
-
+    calls it after, in its transaction or, outside one, after its statement committed.
+    Only the eager mode does anything here: otherwise the relay and beat find the rows."""
     if settings.CELERY_TASK_ALWAYS_EAGER:
-        outbox_drain()
-        return
-    try:
-        if cache.add(DRAIN_SCHEDULED_KEY, 1, timeout=60):
-            try:
-                outbox_drain_task.delay()
-            except Exception:
-                cache.delete(DRAIN_SCHEDULED_KEY)
-                raise
-    except Exception:  # the beat job drains it anyway
-        logger.warning("could not enqueue outbox drain; beat will pick the message up", exc_info=True)
-
-
-def outbox_drain_scheduled() -> int:
-    """The drain task's body: forget the scheduled flag, then drain."""
-    cache.delete(DRAIN_SCHEDULED_KEY)
-    return outbox_drain()
+        transaction.on_commit(outbox_drain)
 
 
 def _resolve(message: OutboxMessage) -> Handler | None:
@@ -212,3 +188,23 @@ def _deliver_one(message_id: int) -> bool | None:
         message.attempts += 1
         message.save(update_fields=["status", "processed_at", "attempts"])
         return True
+
+
+def outbox_relay(*, poll_seconds: float, stop: threading.Event) -> int:
+    """Drain until `stop` is set: again at once while messages keep coming, otherwise after
+    `poll_seconds` (the wait ends early when `stop` is set). The connection goes back after
+    each pass, as after a request; a database error (a restart, a killed connection) is
+    logged and the next poll tries again. Returns how many messages were processed."""
+    processed = 0
+    while not stop.is_set():
+        handled = 0
+        try:
+            handled = outbox_drain()
+        except DatabaseError:
+            logger.warning("outbox relay: the database is unavailable; retrying", exc_info=True)
+        finally:
+            close_old_connections()
+        processed += handled
+        if handled == 0:
+            stop.wait(poll_seconds)
+    return processed

@@ -3,6 +3,7 @@
 Faults, taken in a seeded shuffled cycle so every kind comes up:
 - `kill_web_worker`: `kill -9` of one gunicorn worker (the master starts a new one);
 - `kill_celery_worker`: `kill -9` of the Celery worker's process group, restarted 2 s later;
+- `kill_outbox_relay`: `kill -9` of the outbox relay, restarted 2 s later (beat drains meanwhile);
 - `terminate_db_connections`: `pg_terminate_backend` of every connection of the app to its
   database (the checker's and the nemesis's own excepted);
 - `pause_web_worker`: SIGSTOP of one gunicorn worker for 5 s, then SIGCONT;
@@ -22,7 +23,8 @@ import psycopg
 from bench.chaos.history import FAILED, OK, History
 from bench.chaos.stack import Stack
 
-FAULTS = ("kill_web_worker", "kill_celery_worker", "terminate_db_connections", "pause_web_worker", "payout_fault")
+FAULTS = ("kill_web_worker", "kill_celery_worker", "kill_outbox_relay", "terminate_db_connections", "pause_web_worker",
+          "payout_fault")
 CHECKER_APPLICATION = "chaos-checker"
 NEMESIS_APPLICATION = "chaos-nemesis"
 
@@ -113,6 +115,13 @@ class Nemesis(threading.Thread):
         time.sleep(2)
         self.stack.restart("worker")
         return {"pid": pid, "restarted_as": self.stack.processes["worker"].pid}
+
+    def kill_outbox_relay(self) -> dict:
+        pid = self.stack.processes["outbox"].pid
+        self.stack.kill("outbox", signal.SIGKILL)
+        time.sleep(2)
+        self.stack.restart("outbox")
+        return {"pid": pid, "restarted_as": self.stack.processes["outbox"].pid}
 
     def terminate_db_connections(self) -> dict:
         with psycopg.connect(self.dsn, autocommit=True, application_name=NEMESIS_APPLICATION) as connection:

@@ -1,5 +1,5 @@
 """The stack under test, as production runs it: the Procfile's `web` (gunicorn), `worker`
-(Celery) and `beat`, each in its own process group so the nemesis can kill one and the
+(Celery), `beat` and `outbox` (the relay), each in its own process group so the nemesis can kill one and the
 runner can stop all of them."""
 
 import contextlib
@@ -47,7 +47,7 @@ class Stack:
         return process
 
     def start_all(self) -> None:
-        for name in ("web", "worker", "beat"):
+        for name in ("web", "worker", "beat", "outbox"):
             self.start(name)
         self.wait_healthy()
 

@@ -1,7 +1,12 @@
+import os
+import signal
+import subprocess
+import sys
 import threading
+import time
 
 import pytest
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 
 from core import outbox
 from core.outbox import OutboxMessage, outbox_drain, outbox_publish
@@ -99,47 +104,105 @@ def test_two_drainers_at_once_deliver_each_message_once(settings):
     assert OutboxMessage.objects.filter(status=OutboxMessage.Status.PROCESSED).count() == 200
 
 
-@pytest.fixture
-def queued_drains(settings, monkeypatch):
-    """Celery not eager (as in production); count the drain tasks enqueued."""
+@pytest.mark.django_db(transaction=True)
+def test_outside_eager_mode_a_commit_enqueues_nothing_and_leaves_the_message_for_the_relay(settings, monkeypatch):
     from core.tasks import outbox_drain_task
 
     settings.CELERY_TASK_ALWAYS_EAGER = False
     enqueued = []
-    monkeypatch.setattr(outbox_drain_task, "delay", lambda: enqueued.append(1))
-    return enqueued
-
-
-@pytest.mark.django_db(transaction=True)
-def test_commits_while_a_drain_is_queued_enqueue_no_other_and_that_drain_delivers_them(queued_drains):
-    for n in range(3):
-        with transaction.atomic():
-            outbox_publish(topic="test.event", payload={"n": n})
-    assert queued_drains == [1]  # one task for three commits
+    monkeypatch.setattr(outbox_drain_task, "delay", lambda *args, **kwargs: enqueued.append(1))
+    with transaction.atomic():
+        outbox_publish(topic="test.event", payload={"n": 1})
+    assert enqueued == []
     assert delivered == []
-
-    outbox.outbox_drain_scheduled()  # what the queued task runs
-    assert sorted(p["n"] for p in delivered) == [0, 1, 2]
-
-    with transaction.atomic():  # the flag went with that drain: the next commit queues one
-        outbox_publish(topic="test.event", payload={"n": 3})
-    assert queued_drains == [1, 1]
+    assert OutboxMessage.objects.get().status == OutboxMessage.Status.PENDING
 
 
+def _start_relay(poll_seconds: float = 0.02) -> tuple[threading.Thread, threading.Event, list[int]]:
+    stop, result = threading.Event(), []
+
+    def run():
+        try:
+            result.append(outbox.outbox_relay(poll_seconds=poll_seconds, stop=stop))
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread, stop, result
+
+
+def _wait_for(condition, seconds: float = 10.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.01)
+    return False
+
+
+@requires_postgres
 @pytest.mark.django_db(transaction=True)
-def test_a_failed_enqueue_does_not_stop_the_next_commit_from_trying(settings, monkeypatch):
-    from core.tasks import outbox_drain_task
-
+def test_the_relay_delivers_messages_as_they_commit_and_stops_when_asked(settings):
     settings.CELERY_TASK_ALWAYS_EAGER = False
-    attempts = []
+    thread, stop, result = _start_relay()
+    try:
+        for n in range(3):
+            with transaction.atomic():
+                outbox_publish(topic="test.event", payload={"n": n})
+            assert _wait_for(lambda n=n: len(delivered) == n + 1), f"message {n} was not delivered"
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+    assert not thread.is_alive()
+    assert result == [3]
+    assert [p["n"] for p in delivered] == [0, 1, 2]
+    assert set(OutboxMessage.objects.values_list("status", flat=True)) == {OutboxMessage.Status.PROCESSED}
 
-    def broker_down():
-        attempts.append(1)
-        raise ConnectionError("broker unreachable")
 
-    monkeypatch.setattr(outbox_drain_task, "delay", broker_down)
-    for n in range(2):
-        with transaction.atomic():  # the commit itself succeeds; beat would drain later
-            outbox_publish(topic="test.event", payload={"n": n})
-    assert attempts == [1, 1]
-    assert OutboxMessage.objects.filter(status=OutboxMessage.Status.PENDING).count() == 2
+@requires_postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_relay_outlives_a_database_error(settings, monkeypatch):
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    real_drain, failures = outbox.outbox_drain, []
+
+    def drain_after_an_outage(**kwargs):
+        if len(failures) < 2:
+            failures.append(1)
+            raise OperationalError("server closed the connection unexpectedly")
+        return real_drain(**kwargs)
+
+    monkeypatch.setattr(outbox, "outbox_drain", drain_after_an_outage)
+    with transaction.atomic():
+        outbox_publish(topic="test.event", payload={"n": 7})
+    thread, stop, result = _start_relay()
+    try:
+        assert _wait_for(lambda: delivered == [{"n": 7}])
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+    assert failures == [1, 1]
+    assert result == [1]
+
+
+@requires_postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_relay_command_delivers_and_exits_cleanly_on_sigterm(settings):
+    """The Procfile's `outbox` process itself, against this test's database."""
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    with transaction.atomic():  # a real topic: the subprocess has only the project's handlers
+        outbox_publish(topic="listing.changed", payload={"listing_id": 1, "offering_id": 1, "units_remaining": 0,
+                                                         "status": "filled", "price_per_unit": "1000.00"})
+    database = connection.settings_dict
+    env = {**os.environ, "CELERY_EAGER": "0",
+           "DATABASE_URL": f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}"}
+    relay = subprocess.Popen([sys.executable, "manage.py", "outbox_relay", "--poll", "0.05"], cwd=settings.BASE_DIR,
+                             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        assert _wait_for(lambda: OutboxMessage.objects.get().status == OutboxMessage.Status.PROCESSED, seconds=30), \
+            "the relay process did not deliver the message"
+    finally:
+        relay.send_signal(signal.SIGTERM)
+        output, _ = relay.communicate(timeout=20)
+    assert relay.returncode == 0, output
+    assert "stopped after 1 message(s)" in output

@@ -104,11 +104,14 @@ class Listing(models.Model):
 
 
 class Trade(models.Model):
+    # buyer, seller and offering lead the (…, created_at) indexes below, which serve their
+    # lookups too, so they get no index of their own: a trade is written on every buy.
     listing = models.ForeignKey(Listing, on_delete=models.PROTECT, related_name="trades")
-    offering = models.ForeignKey("invoices.Offering", on_delete=models.PROTECT, related_name="trades")
-    buyer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="purchases")
+    offering = models.ForeignKey("invoices.Offering", on_delete=models.PROTECT, related_name="trades", db_index=False)
+    buyer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="purchases",
+                              db_index=False)
     seller = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-                               related_name="sales")
+                               related_name="sales", db_index=False)
     units = models.PositiveIntegerField()
     price_per_unit = MoneyField()
     amount = MoneyField()

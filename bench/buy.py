@@ -1,6 +1,7 @@
 """Marketplace buy throughput: the Procfile's `web` process on PostgreSQL, driven by wrk.
 
     .venv/bin/python bench/buy.py [--seconds 30] [--clients 16] [--offerings 200] [--investors 200]
+                                  [--rounds 1] [--idempotency-keys]
 
 Creates a throwaway database (tranche_bench_buy), migrates it, seeds verified investors with
 money and open listings through the real services, starts the `web` process exactly as the
@@ -13,6 +14,10 @@ Procfile says (gunicorn, DEBUG off), and measures in one run:
 - with `--idempotency-keys`, (a) again with a fresh `Idempotency-Key` on every buy, as a
   careful client sends it.
 
+With `--rounds N` the phases run N times in turn and each ratio is taken within a round, then
+the median is reported: the machines here drift, so a single `/me/` run 30 s before the buys
+can move a ratio by a tenth.
+
 Prints buys/s, p50 and p99 latency, non-2xx counts, the CPU each request cost the web
 processes and the database's backends (from /proc), both ratios, and checks afterwards that
 every trade is in the ledger (`reconcile` clean). Needs PostgreSQL, Redis and `wrk`.
@@ -24,6 +29,7 @@ import os
 import re
 import shlex
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -248,6 +254,8 @@ def main() -> None:
     parser.add_argument("--offerings", type=int, default=200)
     parser.add_argument("--investors", type=int, default=200)
     parser.add_argument("--raw-seconds", type=int, default=20)
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="run the phases this many times in turn; ratios per round and their median")
     parser.add_argument("--idempotency-keys", action="store_true",
                         help="also run the spread buys with a fresh Idempotency-Key on each request")
     args = parser.parse_args()
@@ -265,9 +273,11 @@ def main() -> None:
     web = start_web()
     results = {}
     try:
-        runs = [("me", "GET", [], False), ("spread", "POST", spread, False), ("hot", "POST", [hot], False)]
+        phases = [("me", "GET", [], False), ("spread", "POST", spread, False), ("hot", "POST", [hot], False)]
         if args.idempotency_keys:
-            runs.append(("spread+key", "POST", spread, True))
+            phases.append(("spread+key", "POST", spread, True))
+        runs = [(f"{name}#{number}" if args.rounds > 1 else name, method, targets, with_keys)
+                for number in range(1, args.rounds + 1) for name, method, targets, with_keys in phases]
         for name, method, targets, with_keys in runs:
             wrk(method, targets, tokens_file.name, 3, args.clients, with_keys)  # warm up
             before = cpu_by_process(web.pid)
@@ -286,7 +296,7 @@ def main() -> None:
     results["raw_sql"] = raw_sql(args.clients, args.raw_seconds)
     sh(f'psql -X -q -h 127.0.0.1 -U postgres -d postgres -c "DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)"')
 
-    me, spread_run, hot_run, raw = results["me"], results["spread"], results["hot"], results["raw_sql"]
+    raw = results["raw_sql"]
     print()
     print(f"date {time.strftime('%Y-%m-%d %H:%M %Z')}; {os.cpu_count()} cores; {args.clients} clients; "
           f"{args.seconds} s per run; load average {os.getloadavg()[0]:.1f}")
@@ -299,13 +309,25 @@ def main() -> None:
               f"{cpu['web']:.2f} / {cpu['postgres']:.2f} |")
     print(f"| raw SQL DvP (pgbench) | spread {raw['spread']:.0f} / hot {raw['hot']:.0f} | | | |")
     print()
-    print(f"spread buys / GET me/      = {spread_run['rate'] / me['rate']:.2f}  (goal ≥ 0.40)")
-    print(f"hot buys / spread buys     = {hot_run['rate'] / spread_run['rate']:.2f}  (goal ≥ 0.60)")
-    print(f"spread buys / raw SQL      = {spread_run['rate'] / raw['spread']:.2f}")
-    print(f"hot buys / raw SQL hot     = {hot_run['rate'] / raw['hot']:.2f}")
-    if "spread+key" in results:
-        print(f"spread buys with a key / GET me/ = {results['spread+key']['rate'] / me['rate']:.2f}")
-    buys = sum(run["requests"] - run["non_2xx"] for name, run in results.items() if name not in ("me", "raw_sql"))
+    # Each ratio from runs of the same round (side by side); with --rounds, each round's and
+    # the median, since a shared machine drifts between rounds.
+    rounds = [{name.split("#")[0]: run for name, run in results.items() if name.endswith(f"#{number}")}
+              for number in range(1, args.rounds + 1)] if args.rounds > 1 else [results]
+    ratios = [("spread buys / GET me/     ", "spread", "me", "  (goal ≥ 0.40)"),
+              ("hot buys / spread buys    ", "hot", "spread", "  (goal ≥ 0.60)"),
+              ("spread buys with a key / GET me/", "spread+key", "me", "")]
+    for label, numerator, denominator, goal in ratios:
+        if numerator not in rounds[0]:
+            continue
+        values = [found[numerator]["rate"] / found[denominator]["rate"] for found in rounds]
+        each = f"  (rounds: {', '.join(f'{value:.2f}' for value in values)})" if len(values) > 1 else ""
+        print(f"{label} = {statistics.median(values):.2f}{goal}{each}")
+    for label, numerator, reference in (("spread buys / raw SQL     ", "spread", "spread"),
+                                        ("hot buys / raw SQL hot    ", "hot", "hot")):
+        median = statistics.median(found[numerator]["rate"] for found in rounds)
+        print(f"{label} = {median / raw[reference]:.2f}")
+    buys = sum(run["requests"] - run["non_2xx"] for name, run in results.items()
+               if name != "raw_sql" and not name.startswith("me"))
     print(f"trades in the database: {trades} (successful buy responses incl. warm-up ≥ {buys}); "
           f"reconcile: {'clean' if not differences else differences[:5]}")
 

@@ -1,7 +1,7 @@
 """Marketplace buy throughput: the Procfile's `web` process on PostgreSQL, driven by wrk.
 
     .venv/bin/python bench/buy.py [--seconds 30] [--clients 16] [--offerings 200] [--investors 200]
-                                  [--rounds 1] [--idempotency-keys]
+                                  [--rounds 1] [--idempotency-keys] [--with-relay]
 
 Creates a throwaway database (tranche_bench_buy), migrates it, seeds verified investors with
 money and open listings through the real services, starts the `web` process exactly as the
@@ -13,6 +13,14 @@ Procfile says (gunicorn, DEBUG off), and measures in one run:
 - the database's limit: `../shared/bench/raw_sql_buy.sh` (pgbench, same row locks and writes),
 - with `--idempotency-keys`, (a) again with a fresh `Idempotency-Key` on every buy, as a
   careful client sends it.
+
+With `--with-relay` the Procfile's `outbox` relay runs beside `web` and delivers the
+trades' events as production would; the table then shows its CPU per buy and how many
+messages were still pending after each run (the relay's database backend counts as the
+database's CPU).
+
+The database's statistics are kept current during the runs (`ANALYZE` every 5 s, see
+`StatisticsKeeper`), as autovacuum keeps a production database's.
 
 With `--rounds N` the phases run N times in turn and each ratio is taken within a round, then
 the median is reported: the machines here drift, so a single `/me/` run 30 s before the buys
@@ -33,6 +41,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from decimal import Decimal
 from pathlib import Path
@@ -171,6 +180,46 @@ def seed(offerings: int, investors: int) -> tuple[list[str], list[int], int]:
     return tokens, spread, hot
 
 
+class StatisticsKeeper(threading.Thread):
+    """`ANALYZE` the benchmark's database every `interval` seconds while the runs go on: what
+    autovacuum's analyze does for a production database whose tables grow. This machine's
+    PostgreSQL runs with `autovacuum = off` (a CI setting), and without it the statistics
+    stay those of the empty tables taken after seeding: the plans cached for foreign-key
+    checks then scan whole tables, and a buy's database time grows with every trade."""
+
+    def __init__(self, interval: float = 5.0):
+        super().__init__(name="analyze", daemon=True)
+        self.interval = interval
+        self.stopping = threading.Event()
+        self.passes = 0
+
+    def run(self) -> None:
+        import psycopg
+
+        with psycopg.connect(f"host=127.0.0.1 user=postgres dbname={DATABASE}", autocommit=True) as connection:
+            while not self.stopping.wait(self.interval):
+                connection.execute("ANALYZE")
+                self.passes += 1
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.join(timeout=30)
+
+
+def start_relay() -> subprocess.Popen:
+    """The Procfile's `outbox` process (the relay), in its own process group."""
+    line = next(row for row in (ROOT / "Procfile").read_text().splitlines() if row.startswith("outbox:"))
+    return subprocess.Popen(shlex.split(line.split(":", 1)[1]), cwd=ROOT, start_new_session=True,
+                            env={**os.environ, **ENV, "PATH": f"{ROOT}/.venv/bin:" + os.environ["PATH"]},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def outbox_pending() -> int:
+    from core.outbox import OutboxMessage
+
+    return OutboxMessage.objects.filter(status=OutboxMessage.Status.PENDING).count()
+
+
 def start_web() -> subprocess.Popen:
     line = next(row for row in (ROOT / "Procfile").read_text().splitlines() if row.startswith("web:"))
     command = line.split(":", 1)[1].strip()
@@ -189,9 +238,10 @@ def start_web() -> subprocess.Popen:
     raise RuntimeError("the web process did not start")
 
 
-def cpu_by_process(web_group: int) -> dict[tuple[str, int], float]:
-    """CPU seconds used so far by each process of the web process group and each PostgreSQL
-    backend serving the benchmark's database, read from /proc (Linux)."""
+def cpu_by_process(web_group: int, relay_group: int | None = None) -> dict[tuple[str, int], float]:
+    """CPU seconds used so far by each process of the web process group (and the relay's, when
+    it runs) and each PostgreSQL backend serving the benchmark's database, read from /proc
+    (Linux); the relay's backend counts as the database's."""
     ticks = os.sysconf("SC_CLK_TCK")
     used = {}
     for entry in os.scandir("/proc"):
@@ -207,6 +257,8 @@ def cpu_by_process(web_group: int) -> dict[tuple[str, int], float]:
         seconds = (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
         if int(fields[2]) == web_group:  # process group
             used[("web", int(entry.name))] = seconds
+        elif relay_group is not None and int(fields[2]) == relay_group:
+            used[("relay", int(entry.name))] = seconds
         elif command.startswith("postgres: ") and f" {DATABASE} " in command:
             used[("postgres", int(entry.name))] = seconds
     return used
@@ -215,7 +267,7 @@ def cpu_by_process(web_group: int) -> dict[tuple[str, int], float]:
 def cpu_per_request(before: dict, after: dict, requests: int) -> dict[str, float]:
     """Milliseconds of CPU per request by role (a process that exited during the run is
     left out; one that started during it counts from zero)."""
-    spent = {"web": 0.0, "postgres": 0.0}
+    spent = {"web": 0.0, "postgres": 0.0, "relay": 0.0}
     for (role, pid), seconds in after.items():
         spent[role] += seconds - before.get((role, pid), 0.0)
     return {role: round(value * 1000 / max(requests, 1), 2) for role, value in spent.items()}
@@ -256,6 +308,9 @@ def main() -> None:
     parser.add_argument("--raw-seconds", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=1,
                         help="run the phases this many times in turn; ratios per round and their median")
+    parser.add_argument("--with-relay", action="store_true",
+                        help="also run the Procfile's `outbox` relay, as production does, and report whether it "
+                             "keeps up (its CPU, and the messages pending after each run)")
     parser.add_argument("--idempotency-keys", action="store_true",
                         help="also run the spread buys with a fresh Idempotency-Key on each request")
     args = parser.parse_args()
@@ -270,7 +325,11 @@ def main() -> None:
     with tempfile.NamedTemporaryFile("w", delete=False) as tokens_file:
         tokens_file.write("\n".join(tokens) + "\n")
 
+    statistics_keeper = StatisticsKeeper()
+    statistics_keeper.start()
     web = start_web()
+    relay = start_relay() if args.with_relay else None
+    relay_group = relay.pid if relay else None
     results = {}
     try:
         phases = [("me", "GET", [], False), ("spread", "POST", spread, False), ("hot", "POST", [hot], False)]
@@ -280,11 +339,24 @@ def main() -> None:
                 for number in range(1, args.rounds + 1) for name, method, targets, with_keys in phases]
         for name, method, targets, with_keys in runs:
             wrk(method, targets, tokens_file.name, 3, args.clients, with_keys)  # warm up
-            before = cpu_by_process(web.pid)
+            before = cpu_by_process(web.pid, relay_group)
             results[name] = wrk(method, targets, tokens_file.name, args.seconds, args.clients, with_keys)
-            results[name]["cpu_ms"] = cpu_per_request(before, cpu_by_process(web.pid), results[name]["requests"])
+            results[name]["cpu_ms"] = cpu_per_request(before, cpu_by_process(web.pid, relay_group),
+                                                      results[name]["requests"])
+            if relay:
+                results[name]["outbox_pending"] = outbox_pending()
             print(f"{name:7s} {json.dumps(results[name])}", flush=True)
+        if relay:
+            started = time.monotonic()
+            while outbox_pending() and time.monotonic() - started < 600:
+                time.sleep(0.5)
+            print(f"outbox: {outbox_pending()} pending {time.monotonic() - started:.0f} s after the last run",
+                  flush=True)
     finally:
+        statistics_keeper.stop()
+        if relay:
+            os.killpg(relay.pid, signal.SIGTERM)
+            relay.wait(timeout=20)
         os.killpg(web.pid, signal.SIGTERM)
         web.wait(timeout=20)
 
@@ -292,6 +364,9 @@ def main() -> None:
     from wallet.reconcile import reconcile
 
     trades = Trade.objects.count()
+    with connections["default"].cursor() as cursor:
+        cursor.execute("SHOW autovacuum")
+        autovacuum = cursor.fetchone()[0]
     differences = reconcile()
     results["raw_sql"] = raw_sql(args.clients, args.raw_seconds)
     sh(f'psql -X -q -h 127.0.0.1 -U postgres -d postgres -c "DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)"')
@@ -299,14 +374,18 @@ def main() -> None:
     raw = results["raw_sql"]
     print()
     print(f"date {time.strftime('%Y-%m-%d %H:%M %Z')}; {os.cpu_count()} cores; {args.clients} clients; "
-          f"{args.seconds} s per run; load average {os.getloadavg()[0]:.1f}")
-    print("| run | req/s | p50 ms | p99 ms | non-2xx | CPU ms per request: web / postgres |")
-    print("|---|---:|---:|---:|---:|---:|")
+          f"{args.seconds} s per run; load average {os.getloadavg()[0]:.1f}; server autovacuum {autovacuum}, "
+          f"ANALYZE every {statistics_keeper.interval:.0f} s ({statistics_keeper.passes} passes)")
+    relay_columns = ((" relay CPU ms per request | outbox pending at the end |", "---:|---:|") if args.with_relay
+                     else ("", ""))
+    print(f"| run | req/s | p50 ms | p99 ms | non-2xx | CPU ms per request: web / postgres |{relay_columns[0]}")
+    print(f"|---|---:|---:|---:|---:|---:|{relay_columns[1]}")
     for name in [run_name for run_name, *_ in runs]:
         run = results[name]
         cpu = run["cpu_ms"]
+        relay_cells = f" {cpu['relay']:.2f} | {run['outbox_pending']} |" if args.with_relay else ""
         print(f"| {name} | {run['rate']:.0f} | {run['p50_ms']:.1f} | {run['p99_ms']:.1f} | {run['non_2xx']} | "
-              f"{cpu['web']:.2f} / {cpu['postgres']:.2f} |")
+              f"{cpu['web']:.2f} / {cpu['postgres']:.2f} |{relay_cells}")
     print(f"| raw SQL DvP (pgbench) | spread {raw['spread']:.0f} / hot {raw['hot']:.0f} | | | |")
     print()
     # Each ratio from runs of the same round (side by side); with --rounds, each round's and

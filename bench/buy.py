@@ -221,13 +221,13 @@ def outbox_pending() -> int:
 
 
 def start_web() -> subprocess.Popen:
-    line = next(row for row in (ROOT / "Procfile").read_text().splitlines() if row.startswith("web:"))
-    command = line.split(":", 1)[1].strip()
-    env = {**os.environ, **ENV, "PORT": str(PORT), "WEB_CONCURRENCY": os.environ.get("WEB_CONCURRENCY", "2")}
-    command = os.path.expandvars(command.replace("${PORT:-8000}", str(PORT)).replace(
-        "${WEB_CONCURRENCY:-2}", env["WEB_CONCURRENCY"]))
-    process = subprocess.Popen(shlex.split(command), cwd=ROOT, env={**env, "PATH": f"{ROOT}/.venv/bin:"
-                                                                     + env["PATH"]},
+    """The Procfile's `web` command, its `${VAR:-default}`s expanded as a shell would: the
+    worker count is the Procfile's default unless WEB_CONCURRENCY is set."""
+    from bench.chaos.stack import procfile_command  # django_setup() put the project on sys.path
+
+    env = {**os.environ, **ENV, "PORT": str(PORT)}
+    process = subprocess.Popen(procfile_command("web", env), cwd=ROOT,
+                               env={**env, "PATH": f"{ROOT}/.venv/bin:" + env["PATH"]},
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     for _ in range(100):
         try:

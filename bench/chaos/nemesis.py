@@ -109,19 +109,18 @@ class Nemesis(threading.Thread):
         time.sleep(0.5)
         return {"pid": pid, "workers_after_respawn": self._wait_for_web_workers(before)}
 
-    def kill_celery_worker(self) -> dict:
-        pid = self.stack.processes["worker"].pid
-        self.stack.kill("worker", signal.SIGKILL)
+    def _kill_and_restart(self, name: str) -> dict:
+        pid = self.stack.processes[name].pid
+        self.stack.kill(name, signal.SIGKILL)
         time.sleep(2)
-        self.stack.restart("worker")
-        return {"pid": pid, "restarted_as": self.stack.processes["worker"].pid}
+        self.stack.restart(name)
+        return {"pid": pid, "restarted_as": self.stack.processes[name].pid}
+
+    def kill_celery_worker(self) -> dict:
+        return self._kill_and_restart("worker")
 
     def kill_outbox_relay(self) -> dict:
-        pid = self.stack.processes["outbox"].pid
-        self.stack.kill("outbox", signal.SIGKILL)
-        time.sleep(2)
-        self.stack.restart("outbox")
-        return {"pid": pid, "restarted_as": self.stack.processes["outbox"].pid}
+        return self._kill_and_restart("outbox")
 
     def terminate_db_connections(self) -> dict:
         with psycopg.connect(self.dsn, autocommit=True, application_name=NEMESIS_APPLICATION) as connection:

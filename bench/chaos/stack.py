@@ -1,6 +1,6 @@
 """The stack under test, as production runs it: the Procfile's `web` (gunicorn), `worker`
-(Celery), `beat` and `outbox` (the relay), each in its own process group so the nemesis can kill one and the
-runner can stop all of them."""
+(Celery), `beat` and `outbox` (the relay), each in its own process group so the nemesis can
+kill one and the runner can stop all of them."""
 
 import contextlib
 import os

@@ -1,0 +1,32 @@
+"""Gunicorn settings for the Procfile's `web` process, beyond its command line
+(`gunicorn config.wsgi -c config/gunicorn.py …`).
+
+Garbage collection. Most of a worker's heap lives as long as the process: the imported
+modules, Django's URL resolvers, DRF's and psycopg's caches. CPython's collector walks all
+of it on every full (generation 2) collection, which under load took 50–150 ms of a worker's
+CPU each time, a pause that lands on the request in hand and on every request queued behind
+it (docs/benchmarks.md, "Seventh round"). So each worker collects once and freezes what is
+left (`gc.freeze()`), when it starts and again once warmed up, since the first requests
+build caches of their own: the collector never walks those objects again, and a full
+collection then takes 1–2 ms. Both collections run outside any request (the second after
+its response is written). Frozen objects are never freed, which is what these are for.
+"""
+
+import gc
+
+# By then a worker has served each kind of request it commonly sees at least once.
+FREEZE_AGAIN_AFTER_REQUESTS = 100
+
+
+def freeze_long_lived_objects() -> None:
+    gc.collect()
+    gc.freeze()
+
+
+def post_worker_init(worker) -> None:
+    freeze_long_lived_objects()
+
+
+def post_request(worker, req, environ, resp) -> None:
+    if worker.nr == FREEZE_AGAIN_AFTER_REQUESTS:
+        freeze_long_lived_objects()

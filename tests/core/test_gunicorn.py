@@ -1,0 +1,67 @@
+"""The `web` process's gunicorn settings (config/gunicorn.py) and their wiring in the Procfile."""
+
+import gc
+import os
+import re
+import subprocess
+import weakref
+from types import SimpleNamespace
+
+import pytest
+from django.conf import settings
+
+from bench.chaos.stack import procfile_command
+from config import gunicorn as web_settings
+
+
+@pytest.fixture
+def unfrozen():
+    gc.unfreeze()
+    yield
+    gc.unfreeze()
+
+
+def test_a_worker_freezes_its_long_lived_objects_at_start_and_once_warm(unfrozen):
+    worker = SimpleNamespace(nr=0)
+    web_settings.post_worker_init(worker)
+    at_start = gc.get_freeze_count()
+    assert at_start > 0
+
+    warm_caches = [[number] for number in range(1_000)]  # what the first requests build and keep
+    for served in range(1, web_settings.FREEZE_AGAIN_AFTER_REQUESTS):
+        worker.nr = served
+        web_settings.post_request(worker, None, {}, None)
+    assert gc.get_freeze_count() == at_start
+
+    worker.nr = web_settings.FREEZE_AGAIN_AFTER_REQUESTS
+    web_settings.post_request(worker, None, {}, None)
+    assert gc.get_freeze_count() >= at_start + len(warm_caches)
+
+    frozen = gc.get_freeze_count()
+    later = [[number] for number in range(1_000)]  # noqa: F841 (alive, but not frozen: only twice in all)
+    for served in range(worker.nr + 1, worker.nr + 50):
+        worker.nr = served
+        web_settings.post_request(worker, None, {}, None)
+    assert gc.get_freeze_count() == frozen
+
+
+class _Node:
+    pass
+
+
+def test_garbage_is_collected_before_the_freeze_not_kept_for_ever(unfrozen):
+    node = _Node()
+    node.itself = node  # a reference cycle: only the collector frees it
+    alive = weakref.ref(node)
+    del node
+    web_settings.freeze_long_lived_objects()
+    assert alive() is None
+
+
+def test_the_procfile_web_process_loads_these_settings():
+    env = {**os.environ, "DEBUG": "1", "PATH": f"{settings.BASE_DIR}/.venv/bin:" + os.environ["PATH"]}
+    command = [*procfile_command("web", env), "--print-config"]
+    result = subprocess.run(command, cwd=settings.BASE_DIR, env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    hooks = dict(re.findall(r"^(post_worker_init|post_request)\s+= (\S+)$", result.stdout, re.MULTILINE))
+    assert hooks == {"post_worker_init": "<post_worker_init()>", "post_request": "<post_request()>"}

@@ -3,13 +3,14 @@
 
 Garbage collection. Most of a worker's heap lives as long as the process: the imported
 modules, Django's URL resolvers, DRF's and psycopg's caches. CPython's collector walks all
-of it on every full (generation 2) collection, which under load took 50–150 ms of a worker's
-CPU each time, a pause that lands on the request in hand and on every request queued behind
-it (docs/benchmarks.md, "Seventh round"). So each worker collects once and freezes what is
-left (`gc.freeze()`), when it starts and again once warmed up, since the first requests
-build caches of their own: the collector never walks those objects again, and a full
-collection then takes 1–2 ms. Both collections run outside any request (the second after
-its response is written). Frozen objects are never freed, which is what these are for.
+of it on every full (generation 2) collection, which under load took 55–70 ms of a worker's
+CPU (76–149 ms of wall time) each time: a pause that lands on the request in hand and on the
+requests queued behind it (docs/benchmarks.md, "Seventh round"). So each worker collects
+once and freezes what is left (`gc.freeze()`), when it starts and again once warmed up,
+since the first requests build caches of their own: the collector never walks those objects
+again, and a full collection then takes 1–2 ms of CPU. Both collections run outside any
+request (the second after its response is written). Frozen objects are never freed, which
+is what these are for.
 """
 
 import gc

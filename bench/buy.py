@@ -26,9 +26,11 @@ With `--rounds N` the phases run N times in turn and each ratio is taken within 
 the median is reported: the machines here drift, so a single `/me/` run 30 s before the buys
 can move a ratio by a tenth.
 
-Prints buys/s, p50 and p99 latency, non-2xx counts, the CPU each request cost the web
-processes and the database's backends (from /proc), both ratios, and checks afterwards that
-every trade is in the ledger (`reconcile` clean). Needs PostgreSQL, Redis and `wrk`.
+Prints buys/s, p50 and p99 latency as wrk saw it and as gunicorn's access log timed the
+request itself (the difference is the queue in front of the workers), non-2xx counts, the
+CPU each request cost the web processes and the database's backends (from /proc), both
+ratios, and checks afterwards that every trade is in the ledger (`reconcile` clean). Needs
+PostgreSQL, Redis and `wrk`.
 """
 
 import argparse
@@ -242,13 +244,42 @@ def outbox_pending() -> int:
     return OutboxMessage.objects.filter(status=OutboxMessage.Status.PENDING).count()
 
 
-def start_web() -> subprocess.Popen:
+class ServerTimes:
+    """The `web` process's access log, sent to a file instead of stdout with one field per
+    request: gunicorn's own time for it (`%(D)s`, from reading the request to writing its
+    last byte). Beside wrk's latency it splits a request's time into the queue in front of
+    the workers and the workers' own time (docs/benchmarks.md, "Seventh round")."""
+
+    def __init__(self):
+        handle, name = tempfile.mkstemp(prefix="bench-buy-access-", suffix=".log")
+        os.close(handle)
+        self.path = Path(name)
+
+    def arguments(self) -> list[str]:
+        # After the Procfile's own `--access-logfile -`, so these win.
+        return ["--access-logfile", str(self.path), "--access-logformat", "%(D)s"]
+
+    def mark(self) -> int:
+        return self.path.stat().st_size
+
+    def since(self, offset: int) -> dict[str, float]:
+        with self.path.open() as log:
+            log.seek(offset)
+            micros = sorted(int(line) for line in log if line.strip().isdigit())
+        if not micros:
+            return {"server_p50_ms": 0.0, "server_p99_ms": 0.0}
+        at = lambda share: micros[min(len(micros) - 1, int(share * len(micros)))] / 1000  # noqa: E731
+        return {"server_p50_ms": at(0.50), "server_p99_ms": at(0.99)}
+
+
+def start_web(server_times: ServerTimes) -> subprocess.Popen:
     """The Procfile's `web` command, its `${VAR:-default}`s expanded as a shell would: the
-    worker count is the Procfile's default unless WEB_CONCURRENCY is set."""
+    worker count is the Procfile's default unless WEB_CONCURRENCY is set. Only the access
+    log's destination and format differ (`ServerTimes`)."""
     from bench.chaos.stack import procfile_command  # django_setup() put the project on sys.path
 
     env = {**os.environ, **ENV, "PORT": str(PORT)}
-    process = subprocess.Popen(procfile_command("web", env), cwd=ROOT,
+    process = subprocess.Popen([*procfile_command("web", env), *server_times.arguments()], cwd=ROOT,
                                env={**env, "PATH": f"{ROOT}/.venv/bin:" + env["PATH"]},
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     for _ in range(100):
@@ -349,7 +380,8 @@ def main() -> None:
 
     statistics_keeper = StatisticsKeeper()
     statistics_keeper.start()
-    web = start_web()
+    server_times = ServerTimes()
+    web = start_web(server_times)
     relay = start_relay() if args.with_relay else None
     relay_group = relay.pid if relay else None
     results = {}
@@ -361,8 +393,9 @@ def main() -> None:
                 for number in range(1, args.rounds + 1) for name, method, targets, with_keys in phases]
         for name, method, targets, with_keys in runs:
             wrk(method, targets, tokens_file.name, 3, args.clients, with_keys)  # warm up
-            before = cpu_by_process(web.pid, relay_group)
+            before, logged = cpu_by_process(web.pid, relay_group), server_times.mark()
             results[name] = wrk(method, targets, tokens_file.name, args.seconds, args.clients, with_keys)
+            results[name].update(server_times.since(logged))
             results[name]["cpu_ms"] = cpu_per_request(before, cpu_by_process(web.pid, relay_group),
                                                       results[name]["requests"])
             if relay:
@@ -381,6 +414,7 @@ def main() -> None:
             relay.wait(timeout=20)
         os.killpg(web.pid, signal.SIGTERM)
         web.wait(timeout=20)
+        server_times.path.unlink(missing_ok=True)
 
     from trading.models import Trade
     from wallet.reconcile import reconcile
@@ -400,15 +434,17 @@ def main() -> None:
           f"{statistics_keeper.summary()}")
     relay_columns = ((" relay CPU ms per request | outbox pending at the end |", "---:|---:|") if args.with_relay
                      else ("", ""))
-    print(f"| run | req/s | p50 ms | p99 ms | non-2xx | CPU ms per request: web / postgres |{relay_columns[0]}")
-    print(f"|---|---:|---:|---:|---:|---:|{relay_columns[1]}")
+    print(f"| run | req/s | p50 ms | p99 ms | in gunicorn: p50 / p99 ms | non-2xx | "
+          f"CPU ms per request: web / postgres |{relay_columns[0]}")
+    print(f"|---|---:|---:|---:|---:|---:|---:|{relay_columns[1]}")
     for name in [run_name for run_name, *_ in runs]:
         run = results[name]
         cpu = run["cpu_ms"]
         relay_cells = f" {cpu['relay']:.2f} | {run['outbox_pending']} |" if args.with_relay else ""
-        print(f"| {name} | {run['rate']:.0f} | {run['p50_ms']:.1f} | {run['p99_ms']:.1f} | {run['non_2xx']} | "
+        print(f"| {name} | {run['rate']:.0f} | {run['p50_ms']:.1f} | {run['p99_ms']:.1f} | "
+              f"{run['server_p50_ms']:.1f} / {run['server_p99_ms']:.1f} | {run['non_2xx']} | "
               f"{cpu['web']:.2f} / {cpu['postgres']:.2f} |{relay_cells}")
-    print(f"| raw SQL DvP (pgbench) | spread {raw['spread']:.0f} / hot {raw['hot']:.0f} | | | |")
+    print(f"| raw SQL DvP (pgbench) | spread {raw['spread']:.0f} / hot {raw['hot']:.0f} | | | | |")
     print()
     # Each ratio from runs of the same round (side by side); with --rounds, each round's and
     # the median, since a shared machine drifts between rounds.

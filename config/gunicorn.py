@@ -9,8 +9,9 @@ requests queued behind it (docs/benchmarks.md, "Seventh round"). So each worker 
 once and freezes what is left (`gc.freeze()`), when it starts and again once warmed up,
 since the first requests build caches of their own: the collector never walks those objects
 again, and a full collection then takes 1–2 ms of CPU. Both collections run outside any
-request (the second after its response is written). Frozen objects are never freed, which
-is what these are for.
+request (the second after its response is written). A frozen object is still freed when
+its last reference goes; only a reference cycle among frozen objects is never collected,
+which costs nothing for objects that live as long as the process.
 """
 
 import gc

@@ -246,8 +246,8 @@ def outbox_pending() -> int:
 
 class ServerTimes:
     """The `web` process's access log, sent to a file instead of stdout with one field per
-    request: gunicorn's own time for it (`%(D)s`, from reading the request to writing its
-    last byte). Beside wrk's latency it splits a request's time into the queue in front of
+    request: gunicorn's own time for it (`%(D)s`, from the parsed request to its last byte
+    written). Beside wrk's latency it splits a request's time into the queue in front of
     the workers and the workers' own time (docs/benchmarks.md, "Seventh round")."""
 
     def __init__(self):

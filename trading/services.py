@@ -33,7 +33,8 @@ from core.transactions import service_atomic
 from invoices.enums import OfferingStatus
 from invoices.offering_models import Offering
 from invoices.services.offerings import offering_configure, offering_remaining_flows
-from kyc.permissions import require_can_trade
+from kyc.permissions import raise_for_gate_refusal, require_can_trade
+from kyc.selectors import trader_gate_sql
 from trading.enums import ListingKind, ListingStatus, UnitTransferKind
 from trading.errors import (
     BelowMinimumUnits,
@@ -44,7 +45,13 @@ from trading.errors import (
 )
 from trading.models import Holding, Listing, Trade, UnitTransfer
 from wallet.enums import AccountKind
-from wallet.services import retry_on_deadlock, wallet_system_account, wallet_transfer
+from wallet.services import (
+    WalletAccounts,
+    retry_on_deadlock,
+    wallet_cached,
+    wallet_system_account,
+    wallet_transfer,
+)
 
 TRADABLE = (OfferingStatus.POSTED, OfferingStatus.SOLD_OUT)
 
@@ -381,8 +388,8 @@ def _lock_holdings(*, seller_holding_id: int, buyer, offering_id: int) -> tuple[
 _LISTING_COLUMNS = ("id", "offering_id", "kind", "seller_id", "seller_holding_id", "units_offered", "units_remaining",
                     "price_per_unit", "min_units", "opens_at", "closes_at", "status", "xirr", "xirr_as_of",
                     "created_at", "closed_at")
-_SETTLE_SQL = (
-    "SELECT * FROM trading_settle(%s::bigint, %s::bigint, %s::integer, %s::numeric, %s::timestamptz, "
+_SETTLE_SQL = (  # {buyer}: the buyer's id, as a parameter or through the onboarding gate
+    "SELECT * FROM trading_settle(%s::bigint, {buyer}, %s::integer, %s::numeric, %s::timestamptz, "
     "%s::varchar[], %s::varchar, %s::varchar, %s::varchar, %s::varchar, %s::varchar, %s::varchar, %s::varchar, "
     "%s::integer, %s::integer, %s::bigint, %s::varchar, %s::bigint, %s::bigint, %s::bigint, %s::varchar, "
     "%s::varchar, %s::bigint, %s::inet, %s::varchar, %s::varchar, %s::varchar[], %s::varchar[], %s::varchar[])"
@@ -391,16 +398,27 @@ REFUSED_IN_DATABASE = "TRD01"  # trading_settle's SQLSTATE for a refusal it rais
 
 
 def _settle_in_database(*, listing_id: int, buyer, units: int, price_per_unit: Decimal | None,
-                        pay_from_hold_reference: str | None, bid_id: int | None, now) -> Fill:
+                        pay_from_hold_reference: str | None, bid_id: int | None, now,
+                        accounts: WalletAccounts | None = None) -> Fill:
     """One call of `trading_settle()` (see its migration), then the same errors as the ORM
     path: a refused fill is put to `_check_fill`, so each rule is worded in one place. Runs
-    in the caller's transaction, or outside any as one statement that commits alone."""
+    in the caller's transaction, or outside any as one statement that commits alone.
+
+    Given the buyer's `accounts`, the statement also meets the onboarding gate: the buyer's
+    id reaches `trading_settle()` through `kyc_trader()`, which raises `KycRequired` or
+    `BankAccountRequired` instead. Without them the caller has met the gate, and the wallet is
+    opened here."""
     from wallet.services import wallet_open
 
-    accounts = wallet_open(user=buyer)
+    if accounts is None:
+        buyer_sql, buyer_params = "%s::bigint", [buyer.pk]
+        accounts = wallet_open(user=buyer)
+    else:
+        buyer_sql, buyer_params = trader_gate_sql(user=buyer)
+    sql = _SETTLE_SQL.format(buyer=buyer_sql)
     request = context.current()
     params = [
-        listing_id, buyer.pk, units, price_per_unit, now, list(TRADABLE), ListingStatus.OPEN, ListingStatus.FILLED,
+        listing_id, *buyer_params, units, price_per_unit, now, list(TRADABLE), ListingStatus.OPEN, ListingStatus.FILLED,
         ListingKind.PRIMARY, OfferingStatus.POSTED, OfferingStatus.SOLD_OUT, UnitTransferKind.TRADE,
         AccountKind.AVAILABLE, settings.BUYER_FEE_BPS, settings.SELLER_FEE_BPS,
         (accounts.held if pay_from_hold_reference else accounts.available).pk, pay_from_hold_reference,
@@ -410,10 +428,10 @@ def _settle_in_database(*, listing_id: int, buyer, units: int, price_per_unit: D
         OutboxMessage.Status.PENDING, handler_names("trade.executed"), handler_names("listing.closed"),
         handler_names("listing.changed"),
     ]
-    row = _call_settle(params, reference=pay_from_hold_reference)
+    row = _call_settle(sql, params, reference=pay_from_hold_reference)
     if row[0] == "no_payee_wallet":  # the seller's accounts were never opened: open them, go again
         wallet_open(user=get_user_model().objects.get(pk=row[2 + _LISTING_COLUMNS.index("seller_id")]))
-        row = _call_settle(params, reference=pay_from_hold_reference)
+        row = _call_settle(sql, params, reference=pay_from_hold_reference)
     outcome, offering_status = row[:2]
     width = len(_LISTING_COLUMNS)
     trade_id, entry_id, amount, buyer_fee, seller_fee, sold_cost = row[2 + width:]
@@ -440,15 +458,16 @@ def _settle_in_database(*, listing_id: int, buyer, units: int, price_per_unit: D
     return Fill(trade=trade, listing=listing)
 
 
-def _call_settle(params: list, *, reference: str | None) -> tuple:
-    """Run `trading_settle()`; its raised refusals become the wallet's errors."""
+def _call_settle(sql: str, params: list, *, reference: str | None) -> tuple:
+    """Run `trading_settle()`; its raised refusals become the gate's and the wallet's errors."""
     from wallet.services import hold_exceeded, insufficient_funds
 
     try:
         with connection.cursor() as cursor:
-            cursor.execute(_SETTLE_SQL, params)
+            cursor.execute(sql, params)
             return cursor.fetchone()
     except DatabaseError as error:
+        raise_for_gate_refusal(error)
         cause = error.__cause__
         if getattr(cause, "sqlstate", None) != REFUSED_IN_DATABASE:
             raise
@@ -487,14 +506,20 @@ def listing_buy(*, buyer, listing_id: int, units: int) -> Trade:
     seller → buyer. Lock order: listing → holdings by id → ledger accounts by id."""
     if units < 1:
         raise InvalidInput("Buy at least one unit.", attr="units")
-    require_can_trade(user=buyer)  # verified KYC: the wallet was opened on `kyc.verified`
+    hand_written = use_hand_written_sql(HAND_WRITTEN_SQL)
+    # The onboarding gate. Once this process knows the buyer's wallet, the settling statement
+    # meets it itself (one round trip fewer); until then it is met first, so that a refused
+    # buyer's wallet is never opened by the attempt. (Verified KYC opens the wallet.)
+    accounts = wallet_cached(user=buyer) if hand_written else None
+    if accounts is None:
+        require_can_trade(user=buyer)
     now = timezone.now()
-    if use_hand_written_sql(HAND_WRITTEN_SQL):
+    if hand_written:
         # One statement (the function locks the listing itself): outside any transaction it
         # commits on its own; inside one, in a savepoint unless it is the request's own.
         with service_atomic() if connection.in_atomic_block else contextlib.nullcontext():
             fill = _settle_in_database(listing_id=listing_id, buyer=buyer, units=units, price_per_unit=None,
-                                       pay_from_hold_reference=None, bid_id=None, now=now)
+                                       pay_from_hold_reference=None, bid_id=None, now=now, accounts=accounts)
         return fill.trade
     with service_atomic():
         listing = (Listing.objects.select_for_update(of=("self",)).select_related("offering")

@@ -6,6 +6,8 @@ from rest_framework.views import APIView
 from kyc import selectors
 from kyc.enums import BankAccountStatus, KYCStatus
 from kyc.permissions import CanTrade
+from tests.accounts.factories import UserFactory
+from tests.conftest import requires_postgres
 from tests.kyc.factories import BankAccountFactory, KYCProfileFactory
 
 pytestmark = pytest.mark.django_db
@@ -89,3 +91,57 @@ def test_can_trade_leaves_anonymous_callers_to_authentication(db):
 def test_another_users_kyc_is_never_shown(investor_client):
     KYCProfileFactory(status=KYCStatus.VERIFIED)  # someone else's
     assert investor_client.get("/api/v1/kyc/").json()["status"] == "not_started"
+
+
+BANK_STATUS_SETS = [
+    [status for bit, status in enumerate(BankAccountStatus.values) if mask >> bit & 1]
+    for mask in range(2 ** len(BankAccountStatus.values))
+]
+
+
+def gate_outcome(check) -> tuple:
+    """`("clear",)` when `check` passes, else the refusal's class, code and wording."""
+    from core.errors import PermissionDenied
+
+    try:
+        check()
+    except PermissionDenied as refusal:
+        return type(refusal), refusal.get_codes(), str(refusal.detail)
+    return ("clear",)
+
+
+def gate_in_sql(user) -> None:
+    from django.db import DatabaseError, connection, transaction
+
+    from kyc.permissions import raise_for_gate_refusal
+
+    sql, params = selectors.trader_gate_sql(user=user)
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(f"SELECT {sql}", params)
+            assert cursor.fetchone() == (user.pk,)
+    except DatabaseError as error:
+        raise_for_gate_refusal(error)
+        raise
+
+
+@requires_postgres
+@pytest.mark.parametrize("kyc_status", [None, *KYCStatus.values])
+def test_the_gate_inside_a_statement_clears_and_words_refusals_as_the_python_gate_does(kyc_status):
+    """`kyc_trader()` (the gate a buy's settling statement meets) against `require_can_trade`,
+    for every KYC status and every set of bank account statuses: the same users clear, and a
+    refusal is the same error with the same words."""
+    from kyc.permissions import require_can_trade
+
+    outcomes = []
+    for statuses in BANK_STATUS_SETS:
+        user = UserFactory()
+        if kyc_status is not None:
+            KYCProfileFactory(user=user, status=kyc_status)
+        for status in statuses:
+            BankAccountFactory(user=user, status=status)
+        expected = gate_outcome(lambda user=user: require_can_trade(user=user))
+        assert gate_outcome(lambda user=user: gate_in_sql(user)) == expected, (kyc_status, statuses)
+        outcomes.append(expected[0])
+    clears = outcomes.count("clear")
+    assert clears == (len(BANK_STATUS_SETS) // 2 if kyc_status == KYCStatus.VERIFIED else 0)

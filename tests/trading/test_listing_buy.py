@@ -176,12 +176,55 @@ def test_a_listing_not_yet_open_cannot_be_bought(api_client):
 
 
 def test_an_unverified_buyer_is_refused(api_client, listing):
+    from wallet.models import LedgerAccount
+
     unverified = UserFactory()
     response = buy(authenticate(api_client, unverified), listing, 5)
     assert response.status_code == 403
     assert response.json()["errors"][0]["code"] == "kyc_required"
     listing.refresh_from_db()
     assert listing.units_remaining == 100
+    assert not LedgerAccount.objects.filter(owner=unverified).exists()  # the attempt opened no wallet
+
+
+def known_wallet_trader(client, listing, django_capture_on_commit_callbacks):
+    """A trader who has bought once, committed, so this process knows their wallet: their
+    next buy meets the onboarding gate inside the settling statement."""
+    buyer = trader("100000.00")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert buy(authenticate(client, buyer), listing, 5).status_code == 201
+    return buyer
+
+
+@pytest.mark.parametrize(("revoke", "code", "words"), [
+    ("kyc", "kyc_required", "Trading needs verified KYC; yours is rejected."),
+    ("bank", "bank_account_required", "Trading needs a verified bank account; yours is failed."),
+])
+@pytest.mark.parametrize("keyed", [False, True])
+def test_a_trader_whose_onboarding_lapsed_is_refused_by_the_settling_statement(
+        api_client, listing, writers, revoke, code, words, keyed, django_capture_on_commit_callbacks,
+        assert_books_clean):
+    """KYC rejected, or the only bank account failed, after the wallet was opened: the buy is
+    refused with the gate's own error and words (on PostgreSQL by `kyc_trader()` inside the
+    statement, in the request's transaction when keyed), and nothing moves."""
+    from kyc.models import BankAccount, KYCProfile
+
+    buyer = known_wallet_trader(api_client, listing, django_capture_on_commit_callbacks)
+    if revoke == "kyc":
+        KYCProfile.objects.filter(user=buyer).update(status="rejected")
+    else:
+        BankAccount.objects.filter(user=buyer).update(status="failed", is_primary=False)
+    before = (available(buyer), Trade.objects.count(), Holding.objects.get(owner=buyer).units)
+    headers = {"HTTP_IDEMPOTENCY_KEY": str(uuid.uuid4())} if keyed else {}
+
+    response = buy(api_client, listing, 5, **headers)
+
+    assert response.status_code == 403, response.json()
+    assert response.json()["errors"][0] == {"code": code, "detail": words, "attr": None}
+    assert (available(buyer), Trade.objects.count(), Holding.objects.get(owner=buyer).units) == before
+    if keyed:
+        assert buy(api_client, listing, 5, **headers).json() == response.json()  # the refusal is stored
+    assert_books_clean()
 
 
 def test_a_buyer_without_a_verified_bank_account_is_refused(api_client, listing):
@@ -239,6 +282,27 @@ def test_a_buy_costs_a_fixed_number_of_statements(api_client, listing, writers, 
     client = authenticate(APIClient(), trader("10000.00"))
     with django_assert_num_queries({"sql": 6, "orm": 22}[writers]):
         assert buy(client, listing, 5).status_code == 201
+
+
+@requires_postgres
+def test_a_known_trader_meets_the_onboarding_gate_inside_the_settling_statement(
+        api_client, listing, writers, django_capture_on_commit_callbacks):
+    """Once the buyer's wallet is known, the database path reads the gate in the statement that
+    settles (one round trip fewer: the user, then `trading_settle(…, kyc_trader(…), …)`, in the
+    test transaction's savepoint pair); the ORM path reads it first, on its own."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    known_wallet_trader(api_client, listing, django_capture_on_commit_callbacks)
+    with CaptureQueriesContext(connection) as captured:
+        assert buy(api_client, listing, 5).status_code == 201
+    statements = [query["sql"] for query in captured.captured_queries]
+    reading_kyc = [sql for sql in statements if "kyc_" in sql]
+    assert len(reading_kyc) == 1
+    if writers == "sql":
+        assert len(statements) == 4 and "trading_settle(" in reading_kyc[0] and "kyc_trader(" in reading_kyc[0]
+    else:
+        assert "trading_settle(" not in reading_kyc[0]
 
 
 @requires_postgres

@@ -3,7 +3,7 @@
 - ledger: `ledger_post` (the only writer), `retry_on_deadlock`, `wallet_system_account`,
   `insufficient_funds` and `hold_exceeded` (the refusals, for a caller that posts through
   the database's `wallet_post_entry`)
-- movements: `wallet_open`, `wallet_hold`, `wallet_release`, `wallet_pay_from_hold`,
+- movements: `wallet_open`, `wallet_cached`, `wallet_hold`, `wallet_release`, `wallet_pay_from_hold`,
   `wallet_transfer`, `wallet_credit_from_system`, `wallet_debit_to_system`,
   `wallet_system_transfer`
 - deposits and withdrawals: the flows behind the API
@@ -20,6 +20,7 @@ from wallet.services.ledger import insufficient_funds, ledger_post, retry_on_dea
 from wallet.services.movements import (
     WalletAccounts,
     hold_exceeded,
+    wallet_cached,
     wallet_credit_from_system,
     wallet_debit_to_system,
     wallet_hold,
@@ -49,6 +50,7 @@ __all__ = [
     "payout_webhook_receive",
     "retry_on_deadlock",
     "wallet_balance",
+    "wallet_cached",
     "wallet_credit_from_system",
     "wallet_debit_to_system",
     "wallet_hold",

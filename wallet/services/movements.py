@@ -48,10 +48,9 @@ def wallet_open(*, user) -> WalletAccounts:
     the insert is `ON CONFLICT DO NOTHING` against the (owner, kind) unique index. Once the
     accounts are committed their ids are cached, so the instances returned may carry only
     ids: read balances through `wallet.selectors`."""
-    cached = WALLET_ACCOUNT_IDS.get(user.pk)
+    cached = wallet_cached(user=user)
     if cached is not None:
-        return WalletAccounts(**{kind: LedgerAccount(pk=pk, owner_id=user.pk, kind=kind, is_system=False)
-                                 for kind, pk in cached.items()})
+        return cached
     accounts = {a.kind: a for a in LedgerAccount.objects.filter(owner=user, kind__in=USER_ACCOUNT_KINDS)}
     if len(accounts) < len(USER_ACCOUNT_KINDS):
         from core.audit import audit_record
@@ -71,6 +70,16 @@ def wallet_open(*, user) -> WalletAccounts:
         held=accounts[AccountKind.HELD],
         pending_withdrawal=accounts[AccountKind.PENDING_WITHDRAWAL],
     )
+
+
+def wallet_cached(*, user) -> WalletAccounts | None:
+    """The user's accounts, carrying only ids, when this process knows them from a committed
+    `wallet_open`; else None. Costs no query and opens nothing."""
+    cached = WALLET_ACCOUNT_IDS.get(user.pk)
+    if cached is None:
+        return None
+    return WalletAccounts(**{kind: LedgerAccount(pk=pk, owner_id=user.pk, kind=kind, is_system=False)
+                             for kind, pk in cached.items()})
 
 
 def _remember_wallet(user_id: int, ids: dict[str, int]) -> None:

@@ -405,8 +405,8 @@ def _settle_in_database(*, listing_id: int, buyer, units: int, price_per_unit: D
     in the caller's transaction, or outside any as one statement that commits alone.
 
     Given the buyer's `accounts`, the statement also meets the onboarding gate: the buyer's
-    id reaches `trading_settle()` through `kyc_trader()`, which raises `KycRequired` or
-    `BankAccountRequired` instead. Without them the caller has met the gate, and the wallet is
+    id reaches `trading_settle()` through `kyc_trader()`, whose refusal becomes `KycRequired`
+    or `BankAccountRequired`. Without them the caller has met the gate, and the wallet is
     opened here."""
     from wallet.services import wallet_open
 
@@ -508,8 +508,8 @@ def listing_buy(*, buyer, listing_id: int, units: int) -> Trade:
         raise InvalidInput("Buy at least one unit.", attr="units")
     hand_written = use_hand_written_sql(HAND_WRITTEN_SQL)
     # The onboarding gate. Once this process knows the buyer's wallet, the settling statement
-    # meets it itself (one round trip fewer); until then it is met first, so that a refused
-    # buyer's wallet is never opened by the attempt. (Verified KYC opens the wallet.)
+    # meets it itself (one round trip fewer). Until then it is met first: finding the wallet
+    # opens it when missing, and a refused buyer's attempt must not open one.
     accounts = wallet_cached(user=buyer) if hand_written else None
     if accounts is None:
         require_can_trade(user=buyer)

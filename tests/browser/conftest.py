@@ -48,5 +48,11 @@ def page(live_server, settings, monkeypatch):
         try:
             yield page
         finally:
+            # With the loop running, Django's connections live in a context-local store, so
+            # the test's ORM calls checked out a pooled connection of their own: return it
+            # here, in that context, or it outlives the pool and the test database's drop.
+            from django.db import connections
+
+            connections.close_all()
             context.close()
             browser.close()

@@ -179,7 +179,9 @@ def test_marking_read_elsewhere_updates_the_count_on_every_socket():
 
 def test_the_socket_closes_with_4401_when_the_token_expires():
     token = AccessToken.for_user(UserFactory())
-    token.set_exp(lifetime=timedelta(seconds=1))
+    # A token's exp is whole seconds (truncated), so a 1 s lifetime could leave a few
+    # milliseconds and the connect itself be refused; 3 s leaves more than 2 s connected.
+    token.set_exp(lifetime=timedelta(seconds=3))
     raw = str(token)
 
     async def scenario():

@@ -102,3 +102,9 @@ class EncryptedTextField(models.TextField):
         if value is None or value == "":
             return value
         return encrypt(value)
+
+    def get_lookup(self, lookup_name):
+        # `filter(pan=…)` would compare with a fresh random token and never match: a silent
+        # "not found". Refuse every lookup but `isnull`, so such a query fails loudly (FieldError)
+        # and the caller uses the blind index.
+        return super().get_lookup(lookup_name) if lookup_name == "isnull" else None

@@ -4,7 +4,7 @@ import sys
 
 import pytest
 from cryptography.fernet import Fernet
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import FieldError, ImproperlyConfigured
 from django.core.management import call_command
 from django.db import connection
 
@@ -86,3 +86,13 @@ def test_without_rotation_dropping_the_old_key_breaks_reads(settings):
     settings.FIELD_ENCRYPTION_KEYS = [Fernet.generate_key().decode()]
     with pytest.raises(ImproperlyConfigured):
         KYCProfile.objects.get(pk=profile.pk)
+
+
+@pytest.mark.django_db
+def test_an_encrypted_field_refuses_lookups_that_could_never_match():
+    profile = KYCProfileFactory()
+    for lookup in ({"pan": profile.pan}, {"gstin__startswith": "27"}, {"pan__in": [profile.pan]}):
+        with pytest.raises(FieldError, match="Unsupported lookup"):
+            list(KYCProfile.objects.filter(**lookup))
+    assert list(KYCProfile.objects.filter(pan_index=crypto.blind_index(profile.pan))) == [profile]
+    assert KYCProfile.objects.filter(pan__isnull=False).count() == 1

@@ -2,6 +2,7 @@
 are read-only (state changes go through the API's services)."""
 
 from django.contrib import admin
+from django.db.models import Q
 
 from core.admin import ReadOnlyAdmin
 from invoices.models import (
@@ -15,13 +16,26 @@ from invoices.models import (
     Repayment,
     WorkflowEvent,
 )
+from kyc.crypto import blind_index
 
 
 @admin.register(Party)
 class PartyAdmin(ReadOnlyAdmin):
-    list_display = ("id", "organization", "legal_name", "pan", "gstin", "kind", "signatures_required", "is_active")
+    list_display = ("id", "organization", "legal_name", "masked_pan", "masked_gstin", "kind", "signatures_required",
+                    "is_active")
     list_filter = ("organization", "kind", "is_active")
-    search_fields = ("legal_name", "pan", "gstin")
+    search_fields = ("legal_name",)
+    search_help_text = "A legal name, or a whole PAN or GSTIN."
+    exclude = ("pan", "pan_index", "gstin", "gstin_index")
+    readonly_fields = ("masked_pan", "masked_gstin")
+
+    def get_search_results(self, request, queryset, search_term):
+        """PAN and GSTIN are encrypted: a whole one is found through its blind index."""
+        found, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        if search_term.strip():
+            index = blind_index(search_term)
+            found |= queryset.filter(Q(pan_index=index) | Q(gstin_index=index))
+        return found, may_have_duplicates
 
 
 @admin.register(PartyMembership)

@@ -58,8 +58,8 @@ class PartyBriefSerializer(serializers.Serializer):
 class PartySerializer(serializers.Serializer):
     id = serializers.IntegerField()
     legal_name = serializers.CharField()
-    pan = serializers.CharField()
-    gstin = serializers.CharField()
+    pan = serializers.CharField(source="masked_pan", help_text="Masked: XXXXXX234F.")
+    gstin = serializers.CharField(source="masked_gstin", help_text="Masked: XXXXXXXXXXX1Z5; empty without one.")
     kind = serializers.ChoiceField(choices=PartyKind.choices)
     signatures_required = serializers.IntegerField()
     is_active = serializers.BooleanField()

@@ -37,6 +37,7 @@ from invoices.enums import (
     RepaymentSource,
     WorkflowAction,
 )
+from kyc.crypto import EncryptedTextField, blind_index, mask
 
 RATE_DIGITS = {"max_digits": 7, "decimal_places": 4}  # annual percent, e.g. 12.5000
 
@@ -46,8 +47,12 @@ class Party(models.Model):
 
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
     legal_name = models.CharField(max_length=200)
-    pan = models.CharField(max_length=10, help_text="Business PAN (validated; also embedded in the GSTIN).")
-    gstin = models.CharField(max_length=15, blank=True)
+    # Encrypted at rest and masked in every response (DESIGN.md section 8); looked up and kept
+    # unique through their blind indexes. `party_identifiers()` fills all four.
+    pan = EncryptedTextField(help_text="Business PAN (validated; also embedded in the GSTIN).")
+    pan_index = models.CharField(max_length=64, help_text="Blind index of the PAN (kyc.crypto).")
+    gstin = EncryptedTextField(blank=True)
+    gstin_index = models.CharField(max_length=64, blank=True, help_text="Blind index of the GSTIN; empty without one.")
     kind = models.CharField(max_length=8, choices=PartyKind.choices)
     signatures_required = models.PositiveSmallIntegerField(
         default=1, help_text="How many signatures (1-4) this party's finance requests need."
@@ -59,9 +64,10 @@ class Party(models.Model):
         ordering = ("id",)
         verbose_name_plural = "parties"
         constraints = [
-            models.UniqueConstraint(fields=("organization", "pan"), name="invoices_party_org_pan_uniq"),
-            models.UniqueConstraint(fields=("organization", "gstin"), condition=~Q(gstin=""),
-                                    name="invoices_party_org_gstin_uniq"),
+            models.UniqueConstraint(fields=("organization", "pan_index"), name="invoices_party_org_pan_index_uniq"),
+            models.UniqueConstraint(fields=("organization", "gstin_index"), condition=~Q(gstin_index=""),
+                                    name="invoices_party_org_gstin_index_uniq"),
+            models.CheckConstraint(condition=~Q(pan_index=""), name="invoices_party_pan_index_set"),
             models.CheckConstraint(condition=Q(signatures_required__gte=1, signatures_required__lte=MAX_SIGNATURES),
                                    name="invoices_party_signatures_1_4"),
         ]
@@ -69,6 +75,20 @@ class Party(models.Model):
 
     def __str__(self) -> str:
         return self.legal_name
+
+    @property
+    def masked_pan(self) -> str:
+        return mask(self.pan)
+
+    @property
+    def masked_gstin(self) -> str:
+        return mask(self.gstin)
+
+
+def party_identifiers(*, pan: str, gstin: str) -> dict[str, str]:
+    """A party's PAN and GSTIN (already validated) with their blind indexes, as model fields."""
+    return {"pan": pan, "pan_index": blind_index(pan),
+            "gstin": gstin, "gstin_index": blind_index(gstin) if gstin else ""}
 
 
 class PartyMembership(models.Model):

@@ -21,6 +21,7 @@ from invoices.enums import RepaymentSource
 from invoices.models import Invoice, Party, Program
 from invoices.services.financing import finance_request_create, finance_request_disburse, repayment_record
 from invoices.services.invoices import invoice_create
+from kyc.crypto import blind_index
 
 
 @dataclass
@@ -33,9 +34,9 @@ class ImportReport:
 
 
 def _party(*, organization: Organization, record: PartyRecord) -> Party | None:
-    match = Q(pan=record.pan.upper())
+    match = Q(pan_index=blind_index(record.pan))
     if record.gstin:
-        match |= Q(gstin=record.gstin.upper())
+        match |= Q(gstin_index=blind_index(record.gstin))
     return Party.objects.filter(match, organization=organization).first()
 
 

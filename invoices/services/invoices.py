@@ -16,6 +16,7 @@ from core.money import to_money
 from invoices.enums import ANCHOR_IS_BUYER, ProgramStatus
 from invoices.errors import BulkUploadInvalid, DuplicateInvoiceNumber, InvoiceInvalid, ProgramNotActive
 from invoices.models import Counterparty, Invoice, Party, Program
+from kyc.crypto import blind_index
 
 BULK_COLUMNS = ("number", "buyer_gstin", "amount", "issue_date", "due_date")
 BULK_MAX_ROWS = 1000
@@ -152,7 +153,9 @@ def _parse_row(row: _Row, *, organization: Organization, errors: list) -> dict |
         except ValueError:
             errors.append((row.line, column, "invalid", "Enter a date as YYYY-MM-DD."))
             ok = False
-    buyer = Party.objects.filter(organization=organization, gstin=values.get("buyer_gstin", "").upper()).first()
+    gstin = values.get("buyer_gstin", "")
+    buyer = (Party.objects.filter(organization=organization, gstin_index=blind_index(gstin)).first()
+             if gstin.strip() else None)
     if buyer is None:
         errors.append((row.line, "buyer_gstin", "not_found", "No party of the organization has this GSTIN."))
         ok = False

@@ -7,8 +7,11 @@ from accounts.tenancy import organization_membership_ensure
 from core.audit import audit_record
 from core.errors import Conflict, InvalidInput, NotFound
 from invoices.enums import MAX_SIGNATURES, PartyRole
-from invoices.models import Party, PartyMembership
+from invoices.models import Party, PartyMembership, party_identifiers
 from kyc.validators import check, validate_gstin, validate_pan
+
+# Never written to the audit trail in clear (it would undo their encryption at rest).
+IDENTIFIERS = frozenset({"pan", "pan_index", "gstin", "gstin_index"})
 
 
 def _validated_identifiers(*, pan: str, gstin: str) -> tuple[str, str]:
@@ -30,8 +33,9 @@ def party_create(*, organization: Organization, actor: User | None, legal_name: 
     _check_signatures(signatures_required)
     try:
         with transaction.atomic():
-            party = Party.objects.create(organization=organization, legal_name=legal_name, pan=pan, gstin=gstin,
-                                         kind=kind, signatures_required=signatures_required)
+            party = Party.objects.create(organization=organization, legal_name=legal_name, kind=kind,
+                                         signatures_required=signatures_required,
+                                         **party_identifiers(pan=pan, gstin=gstin))
             audit_record(action="invoices.party_created", actor=actor, target=party,
                          data={"organization_id": organization.pk, "kind": kind})
     except IntegrityError as exc:
@@ -49,7 +53,9 @@ def party_update(*, party: Party, actor: User | None, legal_name: str | None = N
     if legal_name is not None:
         changes["legal_name"] = legal_name
     if gstin is not None:
-        changes["gstin"] = _validated_identifiers(pan=party.pan, gstin=gstin)[1]
+        pan, gstin = _validated_identifiers(pan=party.pan, gstin=gstin)
+        identifiers = party_identifiers(pan=pan, gstin=gstin)
+        changes.update(gstin=identifiers["gstin"], gstin_index=identifiers["gstin_index"])
     if kind is not None:
         changes["kind"] = kind
     if signatures_required is not None:
@@ -63,7 +69,8 @@ def party_update(*, party: Party, actor: User | None, legal_name: str | None = N
         with transaction.atomic():
             Party.objects.filter(pk=party.pk).update(**changes)
             audit_record(action="invoices.party_updated", actor=actor, target=party,
-                         data={key: str(value) for key, value in changes.items()})
+                         data={key: "changed" if key in IDENTIFIERS else str(value)
+                               for key, value in changes.items()})
     except IntegrityError as exc:
         raise Conflict("Another party of the organization has this GSTIN.", code="party_exists") from exc
     party.refresh_from_db()

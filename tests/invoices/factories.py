@@ -13,6 +13,7 @@ from accounts.models import Organization, OrganizationMembership
 from accounts.tenancy import platform_organization
 from invoices.enums import PartyKind, PartyRole, ProgramKind, ProgramStatus
 from invoices.models import Counterparty, Invoice, Party, PartyMembership, Program
+from kyc.crypto import blind_index
 from tests.accounts.factories import UserFactory
 
 GSTIN_ALPHABET = string.digits + string.ascii_uppercase
@@ -56,7 +57,9 @@ class PartyFactory(factory.django.DjangoModelFactory):
     organization = factory.LazyFunction(platform_organization)
     legal_name = factory.Sequence(lambda n: f"Party {n} Pvt Ltd")
     pan = factory.Sequence(make_pan)
+    pan_index = factory.LazyAttribute(lambda o: blind_index(o.pan))
     gstin = factory.LazyAttribute(lambda o: make_gstin(o.pan))
+    gstin_index = factory.LazyAttribute(lambda o: blind_index(o.gstin) if o.gstin else "")
     kind = PartyKind.SELLER
     signatures_required = 1
 

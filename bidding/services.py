@@ -167,7 +167,7 @@ def _publish_listing_changed(listing: Listing) -> None:
     outbox_publish(topic="listing.changed", payload={
         "listing_id": listing.pk, "offering_id": listing.offering_id, "units_remaining": listing.units_remaining,
         "status": listing.status, "price_per_unit": str(listing.price_per_unit),
-        "best_bid": None if best is None else str(best),
+        "best_bid": None if best is None else str(to_money(best)),  # SQLite's MAX drops the places
     })
 
 

@@ -11,7 +11,7 @@ from collections import defaultdict
 
 from django.db.models import Sum
 
-from core.money import ZERO
+from core.money import ZERO, to_money
 from trading.servicing.enums import DistributionStatus
 from trading.servicing.models import Distribution, DistributionLine, TDSDeduction
 from wallet.enums import AccountKind
@@ -20,13 +20,15 @@ from wallet.selectors import wallet_system_balance
 
 def servicing_differences() -> list[str]:
     differences: list[str] = []
-    deducted = TDSDeduction.objects.aggregate(total=Sum("tds"))["total"] or ZERO
+    # Sums are quantized: on SQLite an aggregate comes back without its two places.
+    deducted = to_money(TDSDeduction.objects.aggregate(total=Sum("tds"))["total"] or ZERO)
     payable = wallet_system_balance(kind=AccountKind.TDS_PAYABLE)
     if deducted != payable:
         differences.append(f"tds: deductions sum to {deducted} but tds_payable holds {payable}")
 
-    pending = defaultdict(lambda: ZERO, Distribution.objects.filter(status=DistributionStatus.PENDING)
-                          .values_list("offering_id").annotate(total=Sum("amount")))
+    pending = defaultdict(lambda: ZERO, ((offering_id, to_money(total)) for offering_id, total in Distribution.objects
+                                         .filter(status=DistributionStatus.PENDING)
+                                         .values_list("offering_id").annotate(total=Sum("amount"))))
     # Servicing is the only writer of offering escrows; one balance query per offering serviced.
     for offering_id in Distribution.objects.order_by("offering_id").values_list("offering_id", flat=True).distinct():
         balance = wallet_system_balance(kind=AccountKind.ESCROW, offering_id=offering_id)
@@ -34,8 +36,8 @@ def servicing_differences() -> list[str]:
             differences.append(f"offering {offering_id}: escrow holds {balance} but pending distributions "
                                f"total {pending[offering_id]}")
 
-    lines = {row["distribution_id"]: row for row in DistributionLine.objects.values("distribution_id")
-             .annotate(gross=Sum("gross"), tds=Sum("tds"))}
+    lines = {row["distribution_id"]: {"gross": to_money(row["gross"]), "tds": to_money(row["tds"])}
+             for row in DistributionLine.objects.values("distribution_id").annotate(gross=Sum("gross"), tds=Sum("tds"))}
     for distribution_id, amount, spread, tds in Distribution.objects.filter(
             status=DistributionStatus.PAID).values_list("pk", "amount", "spread", "tds"):
         row = lines.get(distribution_id, {"gross": ZERO, "tds": ZERO})

@@ -75,21 +75,27 @@ class TrancheJWTAuthentication(JWTAuthentication):
         return user
 
     def _admit_impersonation(self, request, user, impersonator_id: int) -> None:
-        from accounts.models import User
-
         if request.path.startswith(ADMIN_PATH_PREFIX):
             raise PermissionDenied("An impersonation token cannot reach staff endpoints.",
                                    code="impersonation_forbidden")
-        impersonator = User.objects.filter(pk=impersonator_id).only("id", "role", "is_active").first()
-        if impersonator is None or not impersonator.is_active or impersonator.role != Role.SUPER_ADMIN:
-            raise AuthenticationFailed("The impersonation has been revoked.", code="token_not_valid")
-        if user.role in STAFF_ROLES:
-            raise AuthenticationFailed("Staff users cannot be impersonated.", code="token_not_valid")
         # The middleware resets the context var when the request ends, so this cannot leak.
         context.set_current(dataclasses.replace(context.current(), impersonator_id=impersonator_id))
         request.impersonator_id = impersonator_id
-        audit_record(action="impersonation.request", actor=user, target=user,
-                     data={"method": request.method, "path": request.path})
+        impersonation_admit(user=user, impersonator_id=impersonator_id, method=request.method, path=request.path)
+
+
+def impersonation_admit(*, user, impersonator_id: int, method: str, path: str) -> None:
+    """An impersonation token is honoured only while its impersonator is an active super admin
+    and its user is not staff; each use (an HTTP request, a WebSocket connect) is audited."""
+    from accounts.models import User
+
+    impersonator = User.objects.filter(pk=impersonator_id).only("id", "role", "is_active").first()
+    if impersonator is None or not impersonator.is_active or impersonator.role != Role.SUPER_ADMIN:
+        raise AuthenticationFailed("The impersonation has been revoked.", code="token_not_valid")
+    if user.role in STAFF_ROLES:
+        raise AuthenticationFailed("Staff users cannot be impersonated.", code="token_not_valid")
+    audit_record(action="impersonation.request", actor=user, target=user, impersonator=impersonator,
+                 data={"method": method, "path": path})
 
 
 class TrancheJWTScheme(SimpleJWTScheme):

@@ -17,6 +17,8 @@ from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken, TokenError
 from rest_framework_simplejwt.tokens import AccessToken
 
+from accounts.authentication import impersonation_admit, impersonator_id_of
+
 WS_UNAUTHORIZED = 4401
 BEARER_SUBPROTOCOL = "bearer"
 
@@ -34,11 +36,15 @@ def token_from_scope(scope) -> str | None:
 
 
 @database_sync_to_async
-def _user_for(raw_token: str):
-    """(user, token, error): the active user the access token names, or why not."""
+def _user_for(raw_token: str, path: str):
+    """(user, token, error): the active user the access token names, or why not. An
+    impersonation token passes the same checks as over HTTP, and its connect is audited."""
     try:
         token = AccessToken(raw_token)
         user = JWTAuthentication().get_user(token)
+        impersonator_id = impersonator_id_of(token)
+        if impersonator_id is not None:
+            impersonation_admit(user=user, impersonator_id=impersonator_id, method="WEBSOCKET", path=path)
     except TokenError as exc:
         return AnonymousUser(), None, "token_expired" if "expired" in str(exc).lower() else "token_not_valid"
     except (InvalidToken, AuthenticationFailed):
@@ -52,6 +58,6 @@ class JwtAuthMiddleware(BaseMiddleware):
         if raw is None:
             user, token, error = AnonymousUser(), None, "token_missing"
         else:
-            user, token, error = await _user_for(raw)
+            user, token, error = await _user_for(raw, scope.get("path", ""))
         scope = dict(scope, user=user, auth_error=error, auth_token_expires_at=token["exp"] if token else None)
         return await super().__call__(scope, receive, send)

@@ -12,8 +12,11 @@ from channels.testing import WebsocketCommunicator
 from rest_framework_simplejwt.tokens import AccessToken
 
 import config.settings as project_settings
-from accounts.services import token_for_user
+from accounts.enums import Role
+from accounts.models import User
+from accounts.services import impersonation_start, token_for_user
 from config.asgi import application
+from core.audit import AuditEvent
 from notifications.services import notification_mark_all_read
 from tests.accounts.factories import UserFactory
 from tests.notifications.conftest import publish
@@ -248,3 +251,52 @@ def test_an_idle_redis_consumer_outlives_the_layer_blocking_read():
     pool = create_pool(decode_hosts(layer_settings["CONFIG"]["hosts"])[0])
     socket_timeout = pool.make_connection().socket_timeout  # what a connection really uses
     assert socket_timeout is None or socket_timeout > RedisChannelLayer.brpop_timeout
+
+
+# --- impersonation: the same checks as over HTTP, and the connect audited ----------------------
+
+def _impersonation(user=None):
+    super_admin = UserFactory(role=Role.SUPER_ADMIN, is_staff=True)
+    user = user or UserFactory()
+    return super_admin, user, impersonation_start(actor=super_admin, user_id=user.pk, reason="support call").access
+
+
+def test_an_impersonation_socket_acts_as_the_user_and_its_connect_is_audited():
+    super_admin, user, token = _impersonation()
+    NotificationFactory(user=user)
+
+    async def scenario():
+        socket = await open_socket("/ws/notifications/", token=token)
+        # Theirs, and the "Support is viewing your account" notice the impersonation sent them.
+        assert await socket.receive_json_from(timeout=5) == {"type": "unread_count", "unread_count": 2}
+        await socket.disconnect()
+
+    run(scenario)
+    event = AuditEvent.objects.get(action="impersonation.request")
+    assert (event.actor_id, event.impersonator_id, event.data) == (
+        user.pk, super_admin.pk, {"method": "WEBSOCKET", "path": "/ws/notifications/"})
+
+
+@pytest.mark.parametrize("revoke", [
+    lambda super_admin: User.objects.filter(pk=super_admin.pk).update(role=Role.ADMIN),
+    lambda super_admin: User.objects.filter(pk=super_admin.pk).update(is_active=False),
+], ids=["no-longer-super-admin", "deactivated"])
+def test_an_impersonation_socket_is_refused_once_the_impersonator_is_revoked(revoke):
+    super_admin, _user, token = _impersonation()
+    revoke(super_admin)
+
+    async def scenario():
+        await expect_closed(await open_socket("/ws/notifications/", token=token), 4401)
+
+    run(scenario)
+    assert not AuditEvent.objects.filter(action="impersonation.request").exists()
+
+
+def test_an_impersonation_socket_for_a_user_made_staff_since_is_refused():
+    _super_admin, user, token = _impersonation()
+    User.objects.filter(pk=user.pk).update(role=Role.VERIFIER, is_staff=True)
+
+    async def scenario():
+        await expect_closed(await open_socket("/ws/notifications/", token=token), 4401)
+
+    run(scenario)

@@ -18,7 +18,7 @@ The UPDATE is plain SQL that PostgreSQL and SQLite (the embedded default) both r
 
 from django.db import migrations, models, transaction
 
-from core.migration_operations import RunSQLOnPostgres
+from core.migration_operations import AddIndexConcurrentlyOnPostgres, RunSQLOnPostgres
 
 BATCH = 20_000
 
@@ -55,25 +55,6 @@ ADD_CHECKED_NOT_NULL = [
     f"ALTER TABLE wallet_transfer VALIDATE CONSTRAINT {CHECK}",
 ]
 DROP_CHECKED_NOT_NULL = f"ALTER TABLE wallet_transfer DROP CONSTRAINT IF EXISTS {CHECK}"
-
-
-class AddIndexConcurrentlyOnPostgres(migrations.AddIndex):
-    """`CREATE INDEX CONCURRENTLY` on PostgreSQL, a plain `CREATE INDEX` elsewhere (SQLite
-    builds none concurrently). Needs a non-atomic migration."""
-
-    def database_forwards(self, app_label, schema_editor, from_state, to_state):
-        model = to_state.apps.get_model(app_label, self.model_name)
-        if self.allow_migrate_model(schema_editor.connection.alias, model):
-            schema_editor.add_index(model, self.index, **self._concurrently(schema_editor))
-
-    def database_backwards(self, app_label, schema_editor, from_state, to_state):
-        model = from_state.apps.get_model(app_label, self.model_name)
-        if self.allow_migrate_model(schema_editor.connection.alias, model):
-            schema_editor.remove_index(model, self.index, **self._concurrently(schema_editor))
-
-    @staticmethod
-    def _concurrently(schema_editor) -> dict:
-        return {"concurrently": True} if schema_editor.connection.vendor == "postgresql" else {}
 
 
 class Migration(migrations.Migration):

@@ -87,6 +87,13 @@ class TrancheJWTAuthentication(JWTAuthentication):
 def impersonation_admit(*, user, impersonator_id: int, method: str, path: str) -> None:
     """An impersonation token is honoured only while its impersonator is an active super admin
     and its user is not staff; each use (an HTTP request, a WebSocket connect) is audited."""
+    impersonator = impersonation_check(user=user, impersonator_id=impersonator_id)
+    audit_record(action="impersonation.request", actor=user, target=user, impersonator=impersonator,
+                 data={"method": method, "path": path})
+
+
+def impersonation_check(*, user, impersonator_id: int):
+    """The impersonator, while the impersonation may go on; else `AuthenticationFailed`."""
     from accounts.models import User
 
     impersonator = User.objects.filter(pk=impersonator_id).only("id", "role", "is_active").first()
@@ -94,8 +101,24 @@ def impersonation_admit(*, user, impersonator_id: int, method: str, path: str) -
         raise AuthenticationFailed("The impersonation has been revoked.", code="token_not_valid")
     if user.role in STAFF_ROLES:
         raise AuthenticationFailed("Staff users cannot be impersonated.", code="token_not_valid")
-    audit_record(action="impersonation.request", actor=user, target=user, impersonator=impersonator,
-                 data={"method": method, "path": path})
+    return impersonator
+
+
+def session_still_admitted(*, user_id: int, impersonator_id: int | None) -> bool:
+    """Whether a session opened earlier (a WebSocket) may go on: its user is still active and,
+    when impersonated, the impersonation still passes `impersonation_check`."""
+    from accounts.models import User
+
+    user = User.objects.filter(pk=user_id).only("id", "role", "is_active").first()
+    if user is None or not user.is_active:
+        return False
+    if impersonator_id is None:
+        return True
+    try:
+        impersonation_check(user=user, impersonator_id=impersonator_id)
+    except AuthenticationFailed:
+        return False
+    return True
 
 
 class TrancheJWTScheme(SimpleJWTScheme):

@@ -228,6 +228,7 @@ def user_update_by_staff(*, actor: User, user_id: int, role: str | None = None,
     from accounts.errors import CannotChangeOwnRole, StaffRoleChangeForbidden
     from accounts.permissions import ADMIN_ROLES
     from core.errors import NotFound, PermissionDenied
+    from core.outbox import outbox_publish
 
     if actor.role not in ADMIN_ROLES or not actor.is_active:
         raise PermissionDenied()
@@ -264,6 +265,9 @@ def user_update_by_staff(*, actor: User, user_id: int, role: str | None = None,
             BlacklistedToken.objects.bulk_create([BlacklistedToken(token=token) for token in outstanding],
                                                  ignore_conflicts=True)
         audit_record(action="user.updated", actor=actor, target=user, data=changes)
+        # Sessions that outlive a request (WebSockets) re-check themselves: the user's own, and
+        # those impersonated by this user (notifications.handlers).
+        outbox_publish(topic="user.access_changed", payload={"user_id": user.pk})
     return user
 
 

@@ -3,7 +3,9 @@
 `/ws/notifications/` — the signed-in user's notifications as they are created, and their
 unread count (sent on connect and whenever it changes). One group per user, so every open
 device gets each push. The connection is closed with 4401 at connect when the token is
-missing, bad or expired, and again when the token expires while connected.
+missing, bad or expired, and again when the token expires while connected, or when a staff
+change to the user (or to the super admin impersonating them) means a new connect would be
+refused (`user.access_changed`, then `session_recheck`).
 
 `/ws/marketplace/` — anyone may watch; listing changes arrive throttled (see live.py).
 
@@ -20,6 +22,7 @@ import weakref
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from accounts.authentication import session_still_admitted
 from notifications import live
 from notifications.selectors import notification_unread_count
 from notifications.ws_auth import BEARER_SUBPROTOCOL, WS_UNAUTHORIZED
@@ -33,6 +36,7 @@ class PingMixin:
 
 class NotificationConsumer(PingMixin, AsyncJsonWebsocketConsumer):
     group = None
+    impersonator_group = None
     expiry_task = None
 
     async def connect(self):
@@ -46,6 +50,10 @@ class NotificationConsumer(PingMixin, AsyncJsonWebsocketConsumer):
             return
         self.group = live.user_group(user.id)
         await self.channel_layer.group_add(self.group, self.channel_name)
+        impersonator_id = self.scope.get("impersonator_id")
+        if impersonator_id is not None:
+            self.impersonator_group = live.impersonator_group(impersonator_id)
+            await self.channel_layer.group_add(self.impersonator_group, self.channel_name)
         await self.accept(subprotocol)
         expires_at = self.scope.get("auth_token_expires_at")
         if expires_at:
@@ -60,8 +68,17 @@ class NotificationConsumer(PingMixin, AsyncJsonWebsocketConsumer):
     async def disconnect(self, code):
         if self.expiry_task is not None:
             self.expiry_task.cancel()
-        if self.group is not None:
-            await self.channel_layer.group_discard(self.group, self.channel_name)
+        for group in (self.group, self.impersonator_group):
+            if group is not None:
+                await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def session_recheck(self, event):
+        """The user's (or the impersonator's) role or active flag changed: stay open only if
+        a new connect would still be admitted."""
+        admitted = await database_sync_to_async(session_still_admitted)(
+            user_id=self.scope["user"].id, impersonator_id=self.scope.get("impersonator_id"))
+        if not admitted:
+            await self.close(code=WS_UNAUTHORIZED)
 
     async def notification_created(self, event):
         await self.send_json(

@@ -248,6 +248,11 @@ def on_offering_defaulted(payload: dict) -> None:
 
 # --- Security -----------------------------------------------------------------------------
 
+@outbox_handler("user.access_changed")
+def on_user_access_changed(payload: dict) -> None:
+    live.push_session_recheck(user_id=payload["user_id"])
+
+
 @outbox_handler("impersonation.started")
 def on_impersonation_started(payload: dict) -> None:
     # The staff member's id stays out of the user's view; the audit trail has it.

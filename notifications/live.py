@@ -43,6 +43,11 @@ def user_group(user_id: int) -> str:
     return f"notifications.user.{user_id}"
 
 
+def impersonator_group(impersonator_id: int) -> str:
+    """The sockets a super admin opened as other users."""
+    return f"notifications.impersonator.{impersonator_id}"
+
+
 def notification_payload(notification) -> dict:
     """The notification as clients see it, over REST and WebSocket alike."""
     return {
@@ -105,6 +110,13 @@ def push_notification(*, user_id: int, notification: dict, unread_count: int) ->
 
 def push_unread_count(*, user_id: int, unread_count: int) -> bool:
     return _group_send(user_group(user_id), {"type": "unread.count", "unread_count": unread_count})
+
+
+def push_session_recheck(*, user_id: int) -> None:
+    """The user's role or active flag changed: their sockets, and those they opened as someone
+    else, check again whether they may stay open."""
+    for group in (user_group(user_id), impersonator_group(user_id)):
+        _group_send(group, {"type": "session.recheck"})
 
 
 # --- Marketplace --------------------------------------------------------------------------

@@ -59,5 +59,6 @@ class JwtAuthMiddleware(BaseMiddleware):
             user, token, error = AnonymousUser(), None, "token_missing"
         else:
             user, token, error = await _user_for(raw, scope.get("path", ""))
-        scope = dict(scope, user=user, auth_error=error, auth_token_expires_at=token["exp"] if token else None)
+        scope = dict(scope, user=user, auth_error=error, auth_token_expires_at=token["exp"] if token else None,
+                     impersonator_id=impersonator_id_of(token) if token else None)
         return await super().__call__(scope, receive, send)

@@ -14,7 +14,7 @@ from rest_framework_simplejwt.tokens import AccessToken
 import config.settings as project_settings
 from accounts.enums import Role
 from accounts.models import User
-from accounts.services import impersonation_start, token_for_user
+from accounts.services import impersonation_start, token_for_user, user_update_by_staff
 from config.asgi import application
 from core.audit import AuditEvent
 from notifications.services import notification_mark_all_read
@@ -298,5 +298,42 @@ def test_an_impersonation_socket_for_a_user_made_staff_since_is_refused():
 
     async def scenario():
         await expect_closed(await open_socket("/ws/notifications/", token=token), 4401)
+
+    run(scenario)
+
+
+# --- a staff change re-checks the sockets already open ------------------------------------------
+
+def test_deactivating_a_user_closes_their_open_socket():
+    admin = UserFactory(role=Role.ADMIN, is_staff=True)
+    user = UserFactory()
+    token = access_for(user)
+
+    async def scenario():
+        socket = await open_socket("/ws/notifications/", token=token)
+        assert (await socket.receive_json_from(timeout=5))["type"] == "unread_count"
+        await database_sync_to_async(user_update_by_staff)(actor=admin, user_id=user.pk, is_active=False)
+        await expect_closed(socket, 4401)
+
+    run(scenario)
+
+
+def test_demoting_the_impersonator_closes_the_impersonated_socket_and_not_the_users_own():
+    super_admin, user, impersonated_token = _impersonation()
+    other_super_admin = UserFactory(role=Role.SUPER_ADMIN, is_staff=True)
+    own_token = access_for(user)
+
+    async def scenario():
+        impersonated = await open_socket("/ws/notifications/", token=impersonated_token)
+        own = await open_socket("/ws/notifications/", token=own_token)
+        for socket in (impersonated, own):
+            assert (await socket.receive_json_from(timeout=5))["type"] == "unread_count"
+        await database_sync_to_async(user_update_by_staff)(actor=other_super_admin, user_id=super_admin.pk,
+                                                           role=Role.ADMIN)
+        await expect_closed(impersonated, 4401)
+        # The user's own socket re-checked too (the same user group) and stays open.
+        await own.send_json_to({"type": "ping"})
+        assert await own.receive_json_from(timeout=5) == {"type": "pong"}
+        await own.disconnect()
 
     run(scenario)

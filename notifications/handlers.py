@@ -1,5 +1,6 @@
 """One outbox handler per event kind: each turns an event into notifications for the people
-it concerns (or, for `listing.changed`, into a marketplace push).
+it concerns (or, for `listing.changed`, into a marketplace push; for `user.access_changed`,
+into a re-check of the user's open sockets, which is safe to repeat).
 
 Payloads are the contracts the publishing apps write (they carry everything needed, so this
 module imports none of those apps). Each notification's `event_key` makes it idempotent:

@@ -83,7 +83,7 @@ def seed(*, users: int, transfers: int, tds: int):
 
     from accounts.enums import Role
     from accounts.models import User
-    from kyc.crypto import blind_index, encrypt
+    from core.crypto import blind_index, encrypt
     from kyc.enums import KYCStatus
     from kyc.models import KYCProfile
     from wallet.enums import AccountKind

@@ -332,12 +332,14 @@ RAZORPAYX_ACCOUNT_NUMBER = env.str("RAZORPAYX_ACCOUNT_NUMBER", default="")
 # --- KYC and onboarding (kyc app) -------------------------------------------------------
 # The wallet composes KYC and bank status with whether its accounts are open.
 ONBOARDING_PROVIDER = "wallet.selectors.wallet_onboarding_status"
+# The staff user list (accounts) annotates KYC and bank status with the KYC app's own rule.
+ONBOARDING_ANNOTATION = "kyc.selectors.users_with_onboarding"
 # Below this name-match score (0-100) a PAN goes to manual review and a bank account fails.
 KYC_NAME_MATCH_THRESHOLD = env.int("KYC_NAME_MATCH_THRESHOLD", default=80)
 KYC_VERIFY_MAX_ATTEMPTS = env.int("KYC_VERIFY_MAX_ATTEMPTS", default=6)
 KYC_DOCUMENT_MAX_BYTES = 5 * 1024 * 1024
 KYC_MAX_BANK_ACCOUNTS = 5
-# Encryption at rest (kyc/crypto.py): comma-separated Fernet keys, the first encrypts, all
+# Encryption at rest (core/crypto.py): comma-separated Fernet keys, the first encrypts, all
 # decrypt (rotate with `manage.py rotate_encryption_keys`); HMAC key for blind indexes.
 FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])
 BLIND_INDEX_KEY = env.str("BLIND_INDEX_KEY", default="")

@@ -26,15 +26,15 @@ from django.utils import timezone
 from rest_framework import exceptions
 from rest_framework.exceptions import ErrorDetail
 
+from core import validators
 from core.audit import audit_record
+from core.crypto import blind_index
 from core.errors import DomainError, InvalidState, NotFound, PermissionDenied
 from core.files import sniff_content_type
 from core.outbox import outbox_publish
 from integrations.errors import IntegrationError
 from integrations.kyc import GstinRecord, Prefill
 from integrations.registry import get_adapter
-from kyc import validators
-from kyc.crypto import blind_index
 from kyc.enums import BankAccountStatus, DocumentKind, KYCKind, KYCStatus
 from kyc.errors import (
     BankAccountExists,

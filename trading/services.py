@@ -28,6 +28,7 @@ from core.audit import audit_record
 from core.errors import InvalidInput, NotFound
 from core.money import ZERO, to_money
 from core.outbox import OutboxMessage, handler_names, outbox_publish, outbox_publish_many, outbox_written
+from core.retry import retry_on_deadlock
 from core.sql import use_hand_written_sql
 from core.transactions import service_atomic
 from invoices.enums import OfferingStatus
@@ -47,7 +48,6 @@ from trading.models import Holding, Listing, Trade, UnitTransfer
 from wallet.enums import AccountKind
 from wallet.services import (
     WalletAccounts,
-    retry_on_deadlock,
     wallet_cached,
     wallet_system_account,
     wallet_transfer,

@@ -34,6 +34,7 @@ from core.audit import audit_record
 from core.errors import InvalidInput, InvalidState, NotFound, PermissionDenied
 from core.money import PAISA, ZERO, allocate, to_money
 from core.outbox import outbox_publish
+from core.retry import retry_on_deadlock
 from invoices.enums import OfferingStatus
 from invoices.offering_models import Offering, OfferingCashFlow
 from kyc.models import KYCProfile
@@ -60,7 +61,7 @@ from trading.servicing.models import (
     TDSDeduction,
 )
 from wallet.enums import AccountKind
-from wallet.services import ledger_post, retry_on_deadlock, wallet_open, wallet_system_account
+from wallet.services import ledger_post, wallet_open, wallet_system_account
 
 RECORDED_TOPIC = "distribution.recorded"
 PAID_TOPIC = "distribution.paid"

@@ -28,6 +28,7 @@ from core.audit import audit_record
 from core.errors import InvalidInput, PermissionDenied
 from core.files import sniff_content_type
 from core.outbox import outbox_publish
+from core.retry import retry_on_deadlock
 from integrations.errors import IntegrationError
 from integrations.payments import CAPTURED, FAILED, PaymentWebhookEvent
 from integrations.registry import get_adapter
@@ -45,7 +46,7 @@ from wallet.errors import (
     WebhookRejected,
 )
 from wallet.models import Deposit, ProviderEvent
-from wallet.services.ledger import ledger_post, retry_on_deadlock, wallet_system_account
+from wallet.services.ledger import ledger_post, wallet_system_account
 from wallet.services.movements import wallet_open
 
 logger = logging.getLogger(__name__)

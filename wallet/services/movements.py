@@ -24,6 +24,7 @@ from decimal import Decimal
 from django.db import transaction
 
 from core.money import ZERO, to_money
+from core.retry import retry_on_deadlock
 from wallet.enums import USER_ACCOUNT_KINDS, AccountKind, EntryKind
 from wallet.errors import HoldExceeded
 from wallet.models import JournalEntry, LedgerAccount, WalletHold
@@ -31,7 +32,6 @@ from wallet.services.ledger import (
     WALLET_ACCOUNT_IDS,
     WALLET_CACHE_SIZE,
     ledger_post,
-    retry_on_deadlock,
     wallet_system_account,
 )
 

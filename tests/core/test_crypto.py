@@ -8,7 +8,7 @@ from django.core.exceptions import FieldError, ImproperlyConfigured
 from django.core.management import call_command
 from django.db import connection
 
-from kyc import crypto
+from core import crypto
 from kyc.models import BankAccount, KYCProfile
 from tests.kyc.factories import BankAccountFactory, KYCProfileFactory
 

@@ -1,7 +1,7 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from kyc.validators import (
+from core.validators import (
     validate_aadhaar,
     validate_gstin,
     validate_ifsc,

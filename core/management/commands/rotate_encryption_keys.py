@@ -9,7 +9,7 @@ from django.apps import apps
 from django.core.management.base import BaseCommand
 from django.db import connection, transaction
 
-from kyc.crypto import EncryptedTextField, rotate
+from core.crypto import EncryptedTextField, rotate
 
 
 class Command(BaseCommand):

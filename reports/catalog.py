@@ -20,11 +20,9 @@ from django.db.models import (
     Exists,
     ExpressionWrapper,
     F,
-    Min,
     OuterRef,
     Q,
     QuerySet,
-    Subquery,
     Sum,
     Value,
     When,
@@ -38,7 +36,7 @@ from bidding.enums import ACTIVE_STATUSES, BidStatus
 from bidding.models import Bid
 from core.errors import NotFound
 from kyc.enums import BankAccountStatus, KYCStatus
-from kyc.models import BankAccount
+from kyc.selectors import users_with_onboarding
 from reports.base import (
     BOOL,
     DATE,
@@ -80,27 +78,6 @@ def report_get(name: str) -> Report:
 
 
 # --- Onboarding status of users (shared with the user-management list) ------------------------
-
-def users_with_onboarding(users: QuerySet[User]) -> QuerySet[User]:
-    """Annotate each user's KYC and bank status exactly as `kyc.selectors.onboarding_status`
-    reports them (bank: verified, else pending, else failed, else not started), in SQL, so a
-    list costs one query."""
-    accounts = BankAccount.objects.filter(user=OuterRef("pk"))
-    verified = accounts.filter(status=BankAccountStatus.VERIFIED)
-    return users.annotate(
-        kyc_status=Coalesce(F("kyc_profile__status"), Value(KYCStatus.NOT_STARTED)),
-        kyc_submitted_at=F("kyc_profile__submitted_at"),
-        kyc_verified_at=F("kyc_profile__verified_at"),
-        bank_status=Case(
-            When(Exists(verified), then=Value(BankAccountStatus.VERIFIED)),
-            When(Exists(accounts.filter(status=BankAccountStatus.PENDING)), then=Value(BankAccountStatus.PENDING)),
-            When(Exists(accounts.filter(status=BankAccountStatus.FAILED)), then=Value(BankAccountStatus.FAILED)),
-            default=Value("not_started"),
-        ),
-        bank_verified_at=Subquery(verified.order_by().values("user").annotate(first=Min("verified_at"))
-                                  .values("first")[:1]),
-    )
-
 
 # --- onboarding --------------------------------------------------------------------------------
 
@@ -623,6 +600,6 @@ class TdsReport(Report):
 
 
 def decrypt_pan(stored: str) -> str:
-    from kyc.crypto import decrypt
+    from core.crypto import decrypt
 
     return decrypt(stored)

@@ -1,6 +1,6 @@
 """A Postman v2.1 collection generated from the OpenAPI schema (drf-spectacular's generator).
 
-`manage.py export_postman` writes `docs/postman/tranche.postman_collection.json` and
+`python -m tools.export_postman` writes `docs/postman/tranche.postman_collection.json` and
 `tranche.postman_environment.json`; a test regenerates both and compares them with the
 committed files, so the collection never drifts from the code.
 
@@ -285,7 +285,7 @@ def build_collection(document: dict | None = None) -> dict:
             "_postman_id": _id("collection"),
             "name": info.get("title", "API"),
             "description": f"{info.get('description', '')}\n\nGenerated from the OpenAPI schema by "
-                           "`manage.py export_postman`; do not edit by hand.",
+                           "`python -m tools.export_postman`; do not edit by hand.",
             "schema": SCHEMA_URL,
         },
         "auth": {"type": "bearer", "bearer": [{"key": "token", "value": "{{access}}", "type": "string"}]},

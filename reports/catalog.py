@@ -52,10 +52,10 @@ from reports.base import (
     bad_cursor,
     datetime_range,
 )
+from tax.enums import DeductionReason
+from tax.models import TDSDeduction
 from trading.enums import ListingKind
 from trading.models import Trade
-from trading.servicing.enums import DeductionReason
-from trading.servicing.models import TDSDeduction
 from wallet.enums import AccountKind
 from wallet.models import Transfer
 
@@ -584,7 +584,8 @@ class TdsReport(Report):
                      output_field=CharField()),
             deductee_name=Coalesce(NullIf(F("user__kyc_profile__company_name"), Value("")),
                                    F("user__kyc_profile__full_name"), F("user__name")),
-            paid_on=F("distribution_line__paid_on"),
+            # Every source credits the income and deducts its tax on the same day (tax.services).
+            paid_on=F("deducted_on"),
             deducted_on_date=F("deducted_on"),
             remark=Case(When(reason=DeductionReason.DECLARATION, then=Value("B")),
                         When(pan_valid=False, then=Value("C")), default=Value("")),

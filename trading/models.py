@@ -162,5 +162,3 @@ class UnitTransfer(models.Model):
     def __str__(self) -> str:
         return f"{self.units} units ({self.kind})"
 
-
-from trading.servicing.models import *  # noqa: E402, F403  (servicing's models: trading/servicing/)

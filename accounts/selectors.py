@@ -18,9 +18,9 @@ _USER_FIELDS = [field.attname for field in User._meta.concrete_fields]
 def user_for_token(*, user_id: int) -> User | None:
     """The user an access token names, or None. Every authenticated request loads it, so on
     PostgreSQL the SELECT is written out, once per process, from the model's own columns:
-    compiling the ORM's `get()` cost more than running it (0.36 against 0.13 ms of CPU,
-    docs/benchmarks.md, "Seventh round"). The values need no conversion there (a test
-    keeps it so); other databases take the ORM."""
+    compiling the ORM's `get()` cost more than running it (docs/benchmarks.md, "Marketplace
+    buy"). The values need no conversion there (a test keeps it so); other databases take
+    the ORM."""
     if not use_hand_written_sql(HAND_WRITTEN_SQL):
         return User.objects.filter(pk=user_id).first()
     with connection.cursor() as cursor:

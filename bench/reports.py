@@ -219,7 +219,7 @@ def main() -> None:
         seed(users=args.users, transfers=args.transfers, tds=args.tds)
         # Measure on a fresh connection, as a web process would. The seeding one has run
         # the bulk INSERTs, which cross `jit_above_cost`: once a session has loaded LLVM's
-        # JIT, each parallel worker it starts loads it too (~20 ms on every parallel plan).
+        # JIT, each parallel worker it starts loads it too (docs/benchmarks.md, "Reports").
         from django.db import connections
 
         connections.close_all()

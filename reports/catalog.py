@@ -257,10 +257,10 @@ class TransactionsReport(Report):
         if limit is not None and (filters.get("from") or filters.get("to")):
             # A page of a date range: first its keys, from the transfers alone, then those rows
             # in full. Each leg of the keys' UNION is planned for all its rows, so it is an
-            # index range on `created_at` (a month half a year back: ~40 ms at a million
-            # transfers). Joined to their entries before the page is cut, the whole period was
-            # (~240 ms); cut per leg, the planner walks the primary key from the start instead,
-            # expecting the period's rows anywhere (~90 ms, more the further back).
+            # index range on `created_at`. Joined to their entries before the page is cut, the
+            # whole period was; cut per leg, the planner walks the primary key from the start
+            # instead, expecting the period's rows anywhere, slower the further back
+            # (docs/benchmarks.md, "Reports").
             keys = credits.values("id", side=Value("credit")).union(
                 debits.values("id", side=Value("debit")), all=True).order_by("id", "side")[:limit]
             page = sorted({key["id"] for key in keys})
@@ -270,8 +270,8 @@ class TransactionsReport(Report):
                 and connection.features.supports_slicing_ordering_in_compound):  # not SQLite
             # An unfiltered page: each side takes its first `limit` rows by the primary key on
             # its own (an index scan that stops early) and only those are merged and sorted.
-            # With a narrowing filter the planner does better on its own (measured in
-            # bench/reports.py: one user's page 55 ms without this, 600 ms with it).
+            # With a narrowing filter the planner does better on its own (measured with
+            # bench/reports.py: docs/benchmarks.md, "Reports").
             credits, debits = credits.order_by("id")[:limit], debits.order_by("id")[:limit]
         return credits.union(debits, all=True).order_by("transfer_id", "side")
 

@@ -394,6 +394,3 @@ class Repayment(models.Model):
     def __str__(self) -> str:
         return f"{self.amount} on {self.received_on} ({self.reference})"
 
-
-# Offerings live in their own module; imported here so Django sees the models.
-from invoices.offering_models import Offering, OfferingCashFlow  # noqa: E402,F401

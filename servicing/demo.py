@@ -9,8 +9,8 @@ from django.utils import timezone
 
 from accounts.enums import Role
 from accounts.tenancy import platform_organization
-from invoices.offering_models import OfferingCashFlow
 from servicing.services import distribution_record
+from trading.models import OfferingCashFlow
 
 
 def _scheduled(offering_id: int, *, first_only: bool) -> Decimal:

@@ -21,7 +21,7 @@ from servicing.enums import DistributionSource, DistributionStatus
 
 
 class Distribution(models.Model):
-    offering = models.ForeignKey("invoices.Offering", on_delete=models.PROTECT, related_name="distributions")
+    offering = models.ForeignKey("trading.Offering", on_delete=models.PROTECT, related_name="distributions")
     reference = models.CharField(max_length=100)
     amount = MoneyField(help_text="Everything this distribution pays out (what sits in escrow for it).")
     received_on = models.DateField()
@@ -62,7 +62,7 @@ class Distribution(models.Model):
 
 class DistributionCashFlow(models.Model):
     distribution = models.ForeignKey(Distribution, on_delete=models.PROTECT, related_name="cash_flow_parts")
-    cash_flow = models.ForeignKey("invoices.OfferingCashFlow", on_delete=models.PROTECT, related_name="+")
+    cash_flow = models.ForeignKey("trading.OfferingCashFlow", on_delete=models.PROTECT, related_name="+")
     principal = MoneyField(help_text="Over all units.")
     interest = MoneyField(help_text="Over all units.")
 
@@ -79,7 +79,7 @@ class DistributionCashFlow(models.Model):
 
 class DistributionLine(models.Model):
     distribution = models.ForeignKey(Distribution, on_delete=models.PROTECT, related_name="lines")
-    offering = models.ForeignKey("invoices.Offering", on_delete=models.PROTECT, related_name="+")
+    offering = models.ForeignKey("trading.Offering", on_delete=models.PROTECT, related_name="+")
     holding = models.ForeignKey("trading.Holding", on_delete=models.PROTECT, related_name="distribution_lines")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                              related_name="distribution_lines", help_text="Empty for the platform's inventory.")

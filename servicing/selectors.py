@@ -10,10 +10,9 @@ from django.utils import timezone
 import irr
 from core.errors import NotFound
 from core.money import ZERO, to_money
-from invoices.offering_models import OfferingCashFlow
 from servicing.models import Distribution, DistributionCashFlow, DistributionLine
 from tax.selectors import TaxIncome
-from trading.models import Holding, Trade
+from trading.models import Holding, OfferingCashFlow, Trade
 
 
 def received_by_offering(*, user, offering_ids) -> dict[int, Decimal]:

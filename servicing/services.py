@@ -36,16 +36,20 @@ from core.errors import InvalidInput, NotFound
 from core.money import PAISA, ZERO, allocate, to_money
 from core.outbox import outbox_publish
 from core.retry import retry_on_deadlock
-from invoices.enums import OfferingStatus
-from invoices.offering_models import Offering, OfferingCashFlow
 from servicing.enums import DistributionSource, DistributionStatus
 from servicing.errors import OfferingNotServiceable, RepaymentReferenceReused
 from servicing.models import Distribution, DistributionCashFlow, DistributionLine
 from tax import rules as tax_rules
 from tax.selectors import tax_context
 from tax.services import tds_deduction_record
-from trading.enums import ListingStatus, UnitTransferKind
-from trading.models import Holding, Listing, UnitTransfer
+from trading.enums import ListingStatus, OfferingStatus
+from trading.models import Holding, Listing, Offering, OfferingCashFlow
+from trading.services import (
+    offering_cash_flows_mark_paid,
+    offering_days_past_due_set,
+    offering_mark_defaulted,
+    offering_mark_matured,
+)
 from wallet.enums import AccountKind
 from wallet.services import ledger_post, wallet_open, wallet_system_account
 
@@ -261,8 +265,6 @@ def _pay_flows(amount: Decimal, owed: list[Owed], *, received_on: dt.date) -> tu
 def distribution_run(*, distribution_id: int, now=None) -> Distribution:
     """Pay a recorded distribution to the holders on the record date (now). Idempotent: a
     paid distribution is returned untouched. See the module docstring for locks and rules."""
-    from trading.services import listing_close_for_offering
-
     now = now or timezone.now()
     today = timezone.localdate(now)
     with transaction.atomic():
@@ -343,27 +345,20 @@ def distribution_run(*, distribution_id: int, now=None) -> Distribution:
                                                 principal=part_principal, interest=part_interest)
             before_principal, before_interest = paid.get(row.flow.pk, (ZERO, ZERO))
             paid[row.flow.pk] = (before_principal + part_principal, before_interest + part_interest)
-            OfferingCashFlow.objects.filter(pk=row.flow.pk).update(
-                paid_principal=_per_unit_paid(paid[row.flow.pk][0], row.flow.principal, units_total),
-                paid_interest=_per_unit_paid(paid[row.flow.pk][1], row.flow.interest, units_total),
-            )
+        offering_cash_flows_mark_paid(paid_per_unit={
+            row.flow.pk: (_per_unit_paid(paid[row.flow.pk][0], row.flow.principal, units_total),
+                          _per_unit_paid(paid[row.flow.pk][1], row.flow.interest, units_total))
+            for row, _principal, _interest in parts})
         paid_parts = {row.flow.pk: (p, i) for row, p, i in parts}
         shortfall = sum((o.total - sum(paid_parts.get(o.flow.pk, (ZERO, ZERO)), ZERO) for o in owed
                          if o.flow.due_date <= distribution.received_on), ZERO)
         matured = bool(holdings) and all(sum(paid.get(f.pk, (ZERO, ZERO)), ZERO) == f.amount * units_total
                                          for f in flows)
         if matured:
-            listing_close_for_offering(offering_id=offering.pk, status=ListingStatus.CANCELLED)
-            for holding in holdings:
-                UnitTransfer.objects.create(offering=offering, from_holding=holding, to_holding=None,
-                                            units=holding.units, kind=UnitTransferKind.RETIRE,
-                                            reference=f"distribution:{distribution.pk}")
-            Holding.objects.filter(pk__in=[h.pk for h in holdings]).update(units=0, cost_basis=ZERO)
-            offering.status = OfferingStatus.MATURED
-            offering.days_past_due = 0
+            offering_mark_matured(offering=offering, holdings=holdings, reference=f"distribution:{distribution.pk}")
         else:
-            offering.days_past_due = days_past_due(flows, paid=paid, units=units_total, today=today)
-        offering.save(update_fields=["status", "days_past_due"])
+            offering_days_past_due_set(offering=offering,
+                                       days=days_past_due(flows, paid=paid, units=units_total, today=today))
 
         distribution.status = DistributionStatus.PAID
         distribution.journal_entry = entry
@@ -390,8 +385,6 @@ def offering_default(*, organization, offering_id: int, reason: str, actor) -> O
     """An admin of the offering's organization marks it defaulted: its open listings close
     (bidding releases their bids) and holders are told (`offering.defaulted`). Later
     recoveries are still recorded and distributed as repayments."""
-    from trading.services import listing_close_for_offering
-
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput("Give the reason for the default.", attr="reason")
@@ -401,10 +394,7 @@ def offering_default(*, organization, offering_id: int, reason: str, actor) -> O
             raise NotFound("No such offering.")
         if offering.status not in (OfferingStatus.POSTED, OfferingStatus.SOLD_OUT, OfferingStatus.CONFIGURED):
             raise OfferingNotServiceable(f"The offering is {offering.get_status_display().lower()}.")
-        listing_close_for_offering(offering_id=offering.pk, status=ListingStatus.CANCELLED, actor=actor)
-        offering.status = OfferingStatus.DEFAULTED
-        offering.status_reason = reason[:255]
-        offering.save(update_fields=["status", "status_reason"])
+        offering_mark_defaulted(offering=offering, reason=reason, actor=actor)
         holder_ids = list(Holding.objects.filter(offering=offering, owner__isnull=False, units__gt=0)
                           .order_by("owner_id").values_list("owner_id", flat=True))
         audit_record(action="offering.defaulted", actor=actor, target=offering,
@@ -429,6 +419,6 @@ def offering_days_past_due_refresh(*, today: dt.date | None = None) -> int:
             flows = list(OfferingCashFlow.objects.filter(offering=offering))
             value = days_past_due(flows, paid=_paid_totals(offering.pk), units=offering.total_units, today=today)
             if value != offering.days_past_due:
-                Offering.objects.filter(pk=offering.pk).update(days_past_due=value)
+                offering_days_past_due_set(offering=offering, days=value)
                 changed += 1
     return changed

@@ -104,10 +104,10 @@ def writers(request, monkeypatch):
     """Run a test with each way the hot paths read and write: PostgreSQL's database functions
     (`wallet_post_entry` behind `ledger_post`, `trading_settle` behind a buy or a bid's fill)
     and the ORM's (SQLite's, also correct on PostgreSQL), so the two stay equivalent."""
-    from trading import services as trading_services
+    from trading import settlement as trading_settlement
     from wallet.services import ledger
 
     single = request.param == "sql"
     monkeypatch.setattr(ledger, "HAND_WRITTEN_SQL", single)
-    monkeypatch.setattr(trading_services, "HAND_WRITTEN_SQL", single)
+    monkeypatch.setattr(trading_settlement, "HAND_WRITTEN_SQL", single)
     return request.param

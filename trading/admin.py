@@ -13,11 +13,9 @@ from django.template.response import TemplateResponse
 
 from core.admin import ReadOnlyAdmin
 from core.errors import DomainError
-from invoices.enums import ScheduleKind
-from invoices.offering_models import Offering
 from trading import services
-from trading.enums import ListingStatus
-from trading.models import Holding, Listing, Trade, UnitTransfer
+from trading.enums import ListingStatus, ScheduleKind
+from trading.models import Holding, Listing, Offering, Trade, UnitTransfer
 
 
 class FractionalizeForm(forms.Form):
@@ -82,7 +80,7 @@ class OfferingAdmin(ReadOnlyAdmin):
             else:
                 self.message_user(request, f"Offering {offering.pk} configured: {offering.total_units} units.",
                                   messages.SUCCESS)
-                return redirect("admin:invoices_offering_change", offering.pk)
+                return redirect("admin:trading_offering_change", offering.pk)
         context = {**self.admin_site.each_context(request), "title": "Fractionalize an invoice", "form": form,
                    "opts": self.model._meta, "submit_label": "Fractionalize"}
         return TemplateResponse(request, "admin/trading/form_page.html", context)

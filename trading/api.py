@@ -11,10 +11,9 @@ from accounts.tenancy import IsOrganizationAdmin
 from core.errors import DomainError
 from core.idempotency import idempotent
 from core.pagination import PagePagination
-from invoices.offering_models import ScheduleKind
 from kyc.permissions import CanTrade
 from trading import selectors, services
-from trading.enums import SellerKind
+from trading.enums import ScheduleKind, SellerKind
 
 MONEY = {"max_digits": 18, "decimal_places": 2}
 RATE = {"max_digits": 12, "decimal_places": 8}

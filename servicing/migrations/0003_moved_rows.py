@@ -42,7 +42,7 @@ class Migration(migrations.Migration):
         ("servicing", "0002_index_names"),
         ("tax", "0001_initial"),
         ("contenttypes", "0002_remove_content_type_name"),
-        ("core", "0003_lean_write_indexes"),
+        ("core", "0001_initial"),
     ]
 
     operations = [migrations.RunPython(forwards, backwards)]

@@ -12,8 +12,6 @@ from freezegun import freeze_time
 from bidding.enums import BidStatus
 from bidding.services import bid_place
 from core.outbox import OutboxMessage
-from invoices.enums import OfferingStatus
-from invoices.offering_models import OfferingCashFlow
 from kyc.enums import KYCStatus
 from kyc.models import KYCProfile
 from servicing import services
@@ -22,8 +20,8 @@ from servicing.models import Distribution, DistributionCashFlow, DistributionLin
 from tax.enums import DeductionReason
 from tax.models import TDSDeduction
 from tests.trading.factories import trader
-from trading.enums import ListingStatus, UnitTransferKind
-from trading.models import Holding, Listing, UnitTransfer
+from trading.enums import ListingStatus, OfferingStatus, UnitTransferKind
+from trading.models import Holding, Listing, OfferingCashFlow, UnitTransfer
 from trading.services import listing_buy, listing_post_secondary
 from wallet.enums import AccountKind
 from wallet.models import JournalEntry

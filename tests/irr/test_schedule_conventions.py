@@ -93,7 +93,11 @@ def test_a_nominal_monthly_emi_is_numpy_financials_pmt(principal, rate, months, 
     assert sum(row.principal for row in generated) == principal
     assert all(row.principal > 0 and row.interest >= 0 for row in generated)
     interest = sum(npf.ipmt(float(rate) / 12, range(1, months + 1), months, -float(principal)))
-    assert abs(generated.total_interest - _decimal(interest)) <= PAISA * months
+    # Ours pays the EMI rounded to paise: up to half a paisa a month too much or too little,
+    # which the balance carries forward with interest until the last row settles it.
+    monthly = rate / 12
+    carried = sum((1 + monthly) ** month for month in range(months))
+    assert abs(generated.total_interest - _decimal(interest)) <= Decimal("0.005") * (months + carried) + PAISA
     # Its own yield, r / 12 a month, comes back from the rows (periodic IRR, no dates).
     monthly = irr([-principal, *(row.amount for row in generated)], guess=0.01)
     assert abs(Decimal(repr(monthly)) * 12 - rate) <= Decimal("0.0001")

@@ -165,7 +165,7 @@ def profile(buyers, sellers, fees, posts: int = 1500) -> dict[str, float]:
         for _ in range(posts):
             post_trade(buyers[0], sellers[0], fees)
         wall = time.perf_counter() - started
-    with mock.patch("wallet.services.ledger.HAND_WRITTEN_SQL", False):
+    with mock.patch("wallet.posting.HAND_WRITTEN_SQL", False):
         started = time.perf_counter()
         for _ in range(posts):
             post_trade(buyers[0], sellers[0], fees)

@@ -2,7 +2,7 @@
 
 Either failure aborts the whole transaction, so only the outermost caller can run it again:
 `retry_on_deadlock` retries when no atomic block is open around it and re-raises otherwise.
-Services that move money decorate themselves with it (wallet.services.ledger explains the
+Services that move money decorate themselves with it (wallet.posting explains the
 lock order), and so does an idempotent request, which runs its view inside its own
 transaction (core.idempotency).
 """

@@ -47,16 +47,6 @@ def bank_status_for_user(*, user) -> str:
     return _bank_status(_onboarding_row(user))
 
 
-def trader_gate_sql(*, user) -> tuple[str, list]:
-    """The onboarding gate as an SQL expression and its parameters, for a statement that must
-    meet it before it writes: the expression is `user`'s id when `can_trade` holds and raises
-    SQLSTATE `KYC01` otherwise (`kyc_trader()`, kyc migration 0002; PostgreSQL only).
-    `kyc.permissions.raise_for_gate_refusal` turns the refusal into the gate's error."""
-    sql = "kyc_trader(%s::bigint, %s::varchar, %s::varchar, %s::varchar, %s::varchar)"
-    return sql, [user.pk, KYCStatus.VERIFIED, BankAccountStatus.VERIFIED, BankAccountStatus.PENDING,
-                 BankAccountStatus.FAILED]
-
-
 def onboarding_status(*, user) -> dict:
     """What `GET /me/` reports (the `ONBOARDING_PROVIDER`). The wallet is opened on the
     `kyc.verified` event, so it is ready once KYC is verified."""

@@ -21,7 +21,7 @@ def _forget_cached_accounts():
     """System-account ids are cached per process once committed; a test's rollback (or a
     `django_capture_on_commit_callbacks(execute=True)` inside it) can leave an id that no
     longer exists, which production never does, so each test starts with none."""
-    from wallet.services.ledger import wallet_forget_cached_accounts
+    from wallet.services.accounts import wallet_forget_cached_accounts
 
     wallet_forget_cached_accounts()
     yield
@@ -105,9 +105,9 @@ def writers(request, monkeypatch):
     (`wallet_post_entry` behind `ledger_post`, `trading_settle` behind a buy or a bid's fill)
     and the ORM's (SQLite's, also correct on PostgreSQL), so the two stay equivalent."""
     from trading import settlement as trading_settlement
-    from wallet.services import ledger
+    from wallet import posting
 
     single = request.param == "sql"
-    monkeypatch.setattr(ledger, "HAND_WRITTEN_SQL", single)
+    monkeypatch.setattr(posting, "HAND_WRITTEN_SQL", single)
     monkeypatch.setattr(trading_settlement, "HAND_WRITTEN_SQL", single)
     return request.param

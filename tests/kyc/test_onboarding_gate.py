@@ -113,12 +113,11 @@ def gate_outcome(check) -> tuple:
 def gate_in_sql(user) -> None:
     from django.db import DatabaseError, connection, transaction
 
-    from kyc.permissions import raise_for_gate_refusal
+    from kyc.gate import GATE_PARAMS, raise_for_gate_refusal, trader_gate_sql
 
-    sql, params = selectors.trader_gate_sql(user=user)
     try:
         with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(f"SELECT {sql}", params)
+            cursor.execute(f"SELECT {trader_gate_sql(placeholder='%(user)s')}", {"user": user.pk, **GATE_PARAMS})
             assert cursor.fetchone() == (user.pk,)
     except DatabaseError as error:
         raise_for_gate_refusal(error)

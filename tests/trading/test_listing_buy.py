@@ -270,30 +270,34 @@ def test_an_unknown_listing_is_a_404(api_client):
 @requires_postgres
 def test_a_buy_costs_a_fixed_number_of_statements(api_client, listing, writers, django_capture_on_commit_callbacks,
                                                    django_assert_num_queries):
-    """The hot path's statement budget (docs/benchmarks.md, "Marketplace buy"): the user, the
-    onboarding gate, the payer's wallet (not cached yet for a new trader) and the whole fill,
-    outbox messages included, as one call of `trading_settle()`, plus the savepoint pair the
-    test's own transaction adds (outside a transaction the call commits alone). The ORM path
-    (SQLite's) takes sixteen more: the listing lock, the holdings lock, a first buyer's
-    holding and its lock, the account lock, the entry, its transfers, the balances and the
-    audit event inside a savepoint pair, the fill's five statements and the outbox."""
-    with django_capture_on_commit_callbacks(execute=True):  # what a committed buy leaves cached
+    """The hot path's statement budget (docs/benchmarks.md, "Marketplace buy"): the user and the
+    whole fill, onboarding gate and outbox messages included, as one call of
+    `trading_settle()`, plus the savepoint pair the test's own transaction adds (outside a
+    transaction the call commits alone). The ORM path (SQLite's) takes eighteen more: the
+    gate, the wallet, the listing lock, the holdings lock, a first buyer's holding and its
+    lock, the account lock, the entry, its transfers, the balances and the audit event inside
+    a savepoint pair, the fill's five statements and the outbox. The first buy of a process
+    also finds (or creates) the system accounts, whose ids it then keeps."""
+    with django_capture_on_commit_callbacks(execute=True):  # the system accounts, created and committed
         assert buy(authenticate(api_client, trader("10000.00")), listing, 5).status_code == 201
     client = authenticate(APIClient(), trader("10000.00"))
-    with django_assert_num_queries({"sql": 6, "orm": 22}[writers]):
+    with django_assert_num_queries({"sql": 4, "orm": 22}[writers]):
         assert buy(client, listing, 5).status_code == 201
 
 
 @requires_postgres
-def test_a_known_trader_meets_the_onboarding_gate_inside_the_settling_statement(
-        api_client, listing, writers, django_capture_on_commit_callbacks):
-    """Once the buyer's wallet is known, the database path reads the gate in the statement that
-    settles (one round trip fewer: the user, then `trading_settle(…, kyc_trader(…), …)`, in the
-    test transaction's savepoint pair); the ORM path reads it first, on its own."""
+@pytest.mark.parametrize("bought_before", [False, True])
+def test_every_buy_meets_the_onboarding_gate_inside_the_settling_statement(
+        api_client, listing, writers, bought_before, django_capture_on_commit_callbacks):
+    """One SQL path, whatever this process has seen of the buyer: the user, then
+    `trading_settle(p_buyer => kyc_trader(…), …)` in the test transaction's savepoint pair.
+    The ORM path reads the gate first, on its own."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    known_wallet_trader(api_client, listing, django_capture_on_commit_callbacks)
+    known_wallet_trader(api_client, listing, django_capture_on_commit_callbacks)  # system accounts known
+    if not bought_before:
+        authenticate(api_client, trader("100000.00"))
     with CaptureQueriesContext(connection) as captured:
         assert buy(api_client, listing, 5).status_code == 201
     statements = [query["sql"] for query in captured.captured_queries]
@@ -303,6 +307,44 @@ def test_a_known_trader_meets_the_onboarding_gate_inside_the_settling_statement(
         assert len(statements) == 4 and "trading_settle(" in reading_kyc[0] and "kyc_trader(" in reading_kyc[0]
     else:
         assert "trading_settle(" not in reading_kyc[0]
+
+
+@requires_postgres
+@pytest.mark.django_db(transaction=True)  # as in production: the buy's statement commits on its own
+def test_a_cleared_buyer_whose_wallet_was_never_opened_gets_one(api_client, listing, writers, assert_books_clean):
+    """The function finds the buyer's accounts itself; a buyer the gate clears but who has no
+    wallet yet is told apart (`no_buyer_wallet`), the wallet is opened and the call repeated
+    (here refused by the ledger: the new wallet is empty)."""
+    from kyc.enums import BankAccountStatus, KYCStatus
+    from tests.kyc.factories import BankAccountFactory, KYCProfileFactory
+    from wallet.models import LedgerAccount
+
+    buyer = UserFactory()
+    KYCProfileFactory(user=buyer, status=KYCStatus.VERIFIED)
+    BankAccountFactory(user=buyer, status=BankAccountStatus.VERIFIED, is_primary=True)
+    assert not LedgerAccount.objects.filter(owner=buyer).exists()
+
+    response = buy(authenticate(api_client, buyer), listing, 5)
+
+    assert response.status_code == 422 and response.json()["errors"][0]["code"] == "insufficient_funds"
+    # The database path opened it in its own transaction before the refused fill; the ORM path
+    # opens it inside the buy's, which the refusal rolls back.
+    assert LedgerAccount.objects.filter(owner=buyer, kind="available").exists() is (writers == "sql")
+    assert not Trade.objects.filter(buyer=buyer).exists()
+    assert_books_clean()
+
+
+@requires_postgres
+def test_a_refused_buyer_never_gets_a_wallet_from_a_buy(api_client, listing):
+    from kyc.enums import KYCStatus
+    from tests.kyc.factories import KYCProfileFactory
+    from wallet.models import LedgerAccount
+
+    buyer = UserFactory()
+    KYCProfileFactory(user=buyer, status=KYCStatus.PENDING)
+    response = buy(authenticate(api_client, buyer), listing, 5)
+    assert response.status_code == 403 and response.json()["errors"][0]["code"] == "kyc_required"
+    assert not LedgerAccount.objects.filter(owner=buyer).exists()
 
 
 @requires_postgres

@@ -4,8 +4,17 @@ to `platform_proceeds`) in one transaction (DESIGN.md §6, ADR 0005).
 
 - `rules.py`: what may be bought, what it costs, what is announced (Python, once).
 - `orm.py`: the fill through the ORM (SQLite, and the tests on PostgreSQL beside the other).
-- `sql.py` with the database function `trading_settle()`: the fill in one round trip on
-  PostgreSQL, the production path.
+- `sql.py` with the database function `trading_settle()` (`settle.sql`): the fill in one
+  round trip on PostgreSQL, the production path.
+
+Why SQL at all: the buy is the hot path and a benchmark showed the ORM path bound by Python
+and round trips (docs/benchmarks.md, "Marketplace buy"; ADR 0005). One SQL path for a buy:
+the onboarding gate is met inside the settling statement (`kyc.gate`), always, and the
+function finds the buyer's accounts itself, so a buy is one statement whatever this process
+has seen before (no cache decides which path runs). A buyer whose wallet was never opened
+is told apart by the function (`no_buyer_wallet`, after the gate cleared them): the wallet
+is opened and the statement sent again. An accepted bid's fill calls the same function
+without the gate (its placing met the gate; the ORM path does not re-check it either).
 
 Lock order: the listing, the seller's and buyer's holdings by id, the bid's wallet hold,
 the user ledger accounts by id (the last two inside the wallet's posting).
@@ -27,14 +36,12 @@ from trading.models import Listing, Trade
 from trading.settlement.orm import settle_with_orm
 from trading.settlement.rules import Fill, fill_events
 from trading.settlement.sql import settle_in_database
-from wallet.services import wallet_cached
 
 __all__ = ["HAND_WRITTEN_SQL", "Fill", "listing_buy", "settle_locked_listing"]
 
-# On PostgreSQL a fill is one call of the database function `trading_settle()` (trading
-# 0005): the locks, the checks, the entry, the unit moves and the outbox messages in one
-# round trip. Elsewhere (SQLite) the ORM does all of it in Python, below. Tests switch this
-# off to run the ORM path on PostgreSQL too (the `writers` fixture), so the two stay alike.
+# On PostgreSQL a fill is one call of `trading_settle()`; elsewhere (SQLite) the ORM does all
+# of it in Python. Tests switch this off to run the ORM path on PostgreSQL too (the `writers`
+# fixture), so the two stay alike.
 HAND_WRITTEN_SQL = True
 
 
@@ -47,13 +54,14 @@ def settle_locked_listing(*, listing: Listing, buyer, units: int, price_per_unit
     now = now or timezone.now()
     if use_hand_written_sql(HAND_WRITTEN_SQL):
         settled = settle_in_database(listing_id=listing.pk, buyer=buyer, units=units, price_per_unit=price_per_unit,
-                                      pay_from_hold_reference=pay_from_hold_reference, bid_id=bid_id, now=now)
+                                     pay_from_hold_reference=pay_from_hold_reference, bid_id=bid_id, now=now,
+                                     gate=False)
         for name in ("units_remaining", "status", "closed_at"):
             setattr(listing, name, getattr(settled.listing, name))
         settled.trade.listing = listing
         return Fill(trade=settled.trade, listing=listing)
     fill = settle_with_orm(listing=listing, buyer=buyer, units=units, price_per_unit=price_per_unit,
-                            pay_from_hold_reference=pay_from_hold_reference, bid_id=bid_id, now=now)
+                           pay_from_hold_reference=pay_from_hold_reference, bid_id=bid_id, now=now)
     outbox_publish_many(events=fill_events(fill.trade, fill.listing))
     return fill
 
@@ -65,27 +73,22 @@ def listing_buy(*, buyer, listing_id: int, units: int) -> Trade:
     seller → buyer. Lock order: listing → holdings by id → ledger accounts by id."""
     if units < 1:
         raise InvalidInput("Buy at least one unit.", attr="units")
-    hand_written = use_hand_written_sql(HAND_WRITTEN_SQL)
-    # The onboarding gate. Once this process knows the buyer's wallet, the settling statement
-    # meets it itself (one round trip fewer). Until then it is met first: finding the wallet
-    # opens it when missing, and a refused buyer's attempt must not open one.
-    accounts = wallet_cached(user=buyer) if hand_written else None
-    if accounts is None:
-        require_can_trade(user=buyer)
     now = timezone.now()
-    if hand_written:
-        # One statement (the function locks the listing itself): outside any transaction it
-        # commits on its own; inside one, in a savepoint unless it is the request's own.
+    if use_hand_written_sql(HAND_WRITTEN_SQL):
+        # One statement (the function locks the listing and meets the gate itself): outside any
+        # transaction it commits on its own; inside one, in a savepoint unless it is the
+        # request's own.
         with service_atomic() if connection.in_atomic_block else contextlib.nullcontext():
             fill = settle_in_database(listing_id=listing_id, buyer=buyer, units=units, price_per_unit=None,
-                                       pay_from_hold_reference=None, bid_id=None, now=now, accounts=accounts)
+                                      pay_from_hold_reference=None, bid_id=None, now=now, gate=True)
         return fill.trade
+    require_can_trade(user=buyer)
     with service_atomic():
         listing = (Listing.objects.select_for_update(of=("self",)).select_related("offering")
                    .filter(pk=listing_id).first())
         if listing is None:
             raise NotFound("No such listing.")
         fill = settle_with_orm(listing=listing, buyer=buyer, units=units, price_per_unit=listing.price_per_unit,
-                                pay_from_hold_reference=None, bid_id=None, now=now)
+                               pay_from_hold_reference=None, bid_id=None, now=now)
         outbox_publish_many(events=fill_events(fill.trade, fill.listing))
     return fill.trade

@@ -1,131 +1,18 @@
-"""`wallet_post_entry()`: `ledger_post`'s writes as one PostgreSQL function (ADR 0005,
-amendment 3), so that a posting is one round trip and a trade (`trading_settle`, trading
-0005) can post its entry without leaving the database.
-
-It does what `ledger_post` did in two statements: lock the user accounts the legs touch
-(`FOR NO KEY UPDATE`, id order; system accounts are never locked), run each leg's balances,
-refuse an entry that would leave a user account negative, then write the entry, its
-transfers, the balance changes and the `ledger.posted` audit event.
-
-A refusal writes nothing and raises nothing (so the caller's transaction stays usable, as a
-Python `InsufficientFunds` left it): the short account comes back instead. An entry whose
-idempotency key another entry already has writes nothing and returns no entry id. The legs'
-checks (positive, two different accounts, one currency) stay in Python, before the call.
-
-`wallet_hold_take()` is `wallet_pay_from_hold`'s part that is not a posting: lock the hold
-of a reference and take an amount from it, or refuse (raised, SQLSTATE `TRD01`, since the
-caller has written before it: `trading_settle`, trading 0005, for a bid's fill).
-
-Nothing on SQLite (the embedded default), where `ledger_post` uses the ORM.
-"""
+"""`wallet_post_entry()` and `wallet_hold_take()`: the ledger's posting and a bid hold's take as
+PostgreSQL functions (ADR 0005). Their bodies are `wallet/posting/post_entry.sql` and
+`wallet/posting/hold_take.sql`, loaded from the files (`LoadSQLFile`); what they do is said
+in `wallet/posting/__init__.py`. Nothing on SQLite."""
 
 from django.db import migrations
 
-from core.migration_operations import RunSQLOnPostgres
-
-FORWARD = """
-CREATE FUNCTION wallet_post_entry(
-    p_kind varchar, p_reference varchar, p_memo varchar, p_created_by bigint, p_idempotency_key varchar,
-    p_at timestamptz, p_debits bigint[], p_credits bigint[], p_amounts numeric[],
-    p_impersonator bigint, p_ip inet, p_request_id varchar,
-    OUT posted_entry bigint, OUT short_account bigint, OUT short_kind varchar, OUT short_balance numeric,
-    OUT short_after numeric, OUT locked_ids bigint[], OUT locked_balances numeric[])
-LANGUAGE plpgsql AS $$
-DECLARE
-    old_balances numeric[];
-    kinds varchar[];
-    debit_after numeric[] := '{}';
-    credit_after numeric[] := '{}';
-    slot integer;
-BEGIN
-    SELECT coalesce(array_agg(account.id ORDER BY account.id), '{}'),
-           coalesce(array_agg(account.balance ORDER BY account.id), '{}'),
-           coalesce(array_agg(account.kind ORDER BY account.id), '{}')
-      INTO locked_ids, old_balances, kinds
-      FROM (SELECT id, balance, kind FROM wallet_ledgeraccount
-             WHERE id = ANY (p_debits || p_credits) AND NOT is_system
-             ORDER BY id FOR NO KEY UPDATE) AS account;
-
-    locked_balances := old_balances;
-    FOR leg IN 1 .. array_length(p_amounts, 1) LOOP
-        slot := array_position(locked_ids, p_debits[leg]);
-        IF slot IS NOT NULL THEN
-            locked_balances[slot] := locked_balances[slot] - p_amounts[leg];
-        END IF;
-        debit_after := array_append(debit_after, locked_balances[slot]);
-        slot := array_position(locked_ids, p_credits[leg]);
-        IF slot IS NOT NULL THEN
-            locked_balances[slot] := locked_balances[slot] + p_amounts[leg];
-        END IF;
-        credit_after := array_append(credit_after, locked_balances[slot]);
-    END LOOP;
-
-    FOR slot IN 1 .. coalesce(array_length(locked_ids, 1), 0) LOOP
-        IF locked_balances[slot] < 0 THEN
-            short_account := locked_ids[slot];
-            short_kind := kinds[slot];
-            short_balance := old_balances[slot];
-            short_after := locked_balances[slot];
-            RETURN;
-        END IF;
-    END LOOP;
-
-    INSERT INTO wallet_journalentry (kind, reference, memo, created_by_id, created_at, idempotency_key)
-    VALUES (p_kind, left(p_reference, 100), left(p_memo, 255), p_created_by, p_at, p_idempotency_key)
-    ON CONFLICT (idempotency_key) DO NOTHING
-    RETURNING id INTO posted_entry;
-    IF posted_entry IS NULL THEN
-        RETURN;  -- a twin with the same idempotency key committed first
-    END IF;
-
-    INSERT INTO wallet_transfer (entry_id, created_at, debit_account_id, credit_account_id, amount,
-                                 debit_balance_after, credit_balance_after)
-    SELECT posted_entry, p_at, leg.*
-      FROM unnest(p_debits, p_credits, p_amounts, debit_after, credit_after) AS leg;
-
-    UPDATE wallet_ledgeraccount AS account
-       SET balance = account.balance + (change.new_balance - change.old_balance)
-      FROM unnest(locked_ids, old_balances, locked_balances) AS change(id, old_balance, new_balance)
-     WHERE account.id = change.id AND change.new_balance <> change.old_balance;
-
-    INSERT INTO core_auditevent (actor_id, impersonator_id, action, target_type, target_id, data, ip,
-                                 request_id, at)
-    VALUES (p_created_by, p_impersonator, 'ledger.posted', 'wallet.journalentry', posted_entry::text,
-            jsonb_build_object(
-                'kind', p_kind, 'reference', p_reference,
-                'transfers', (SELECT jsonb_agg(jsonb_build_array(leg.debit, leg.credit, leg.amount::text)
-                                               ORDER BY leg.number)
-                                FROM unnest(p_debits, p_credits, p_amounts) WITH ORDINALITY
-                                     AS leg(debit, credit, amount, number))),
-            p_ip, p_request_id, p_at);
-END
-$$;
-
-CREATE FUNCTION wallet_hold_take(p_user bigint, p_reference varchar, p_amount numeric, p_at timestamptz)
-RETURNS void
-LANGUAGE plpgsql AS $$
-DECLARE
-    hold_id bigint;
-    held numeric;
-BEGIN
-    SELECT id, amount INTO hold_id, held FROM wallet_wallethold
-     WHERE user_id = p_user AND reference = p_reference FOR UPDATE;
-    IF hold_id IS NULL OR p_amount > held THEN
-        RAISE EXCEPTION USING ERRCODE = 'TRD01', MESSAGE = 'hold_exceeded',
-              DETAIL = concat_ws(' ', coalesce(held, 0.00), p_amount);
-    END IF;
-    UPDATE wallet_wallethold SET amount = amount - p_amount, updated_at = p_at WHERE id = hold_id;
-END
-$$;
-"""
-
-BACKWARD = """
-DROP FUNCTION IF EXISTS wallet_hold_take(bigint, varchar, numeric, timestamptz);
-DROP FUNCTION IF EXISTS wallet_post_entry(varchar, varchar, varchar, bigint, varchar, timestamptz, bigint[],
-                                          bigint[], numeric[], bigint, inet, varchar);
-"""
+from core.migration_operations import LoadSQLFile
 
 
 class Migration(migrations.Migration):
     dependencies = [("wallet", "0004_transfer_created_at_backfill"), ("core", "0002_audit_append_only")]
-    operations = [RunSQLOnPostgres(FORWARD, BACKWARD)]
+    operations = [
+        LoadSQLFile("wallet/posting/post_entry.sql", sha256="2c07c82c6b41b370fea60028c3ae900fadeebe2735e0593fbddb3a85f7aab70e",
+                    reverse_sql=["DROP FUNCTION IF EXISTS wallet_post_entry(varchar, varchar, varchar, bigint, varchar, timestamptz, bigint[], bigint[], numeric[], bigint, inet, varchar);"]),
+        LoadSQLFile("wallet/posting/hold_take.sql", sha256="1f6bc1aa397b340d882485bc8e06f8cc7a57091a2dbf03e5472eeb018a5607a8",
+                    reverse_sql=["DROP FUNCTION IF EXISTS wallet_hold_take(bigint, varchar, numeric, timestamptz);"]),
+    ]

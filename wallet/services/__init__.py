@@ -1,6 +1,6 @@
 """Every write of the wallet. Other apps import from here (`from wallet import services`).
 
-- ledger: `ledger_post` (the only writer), `wallet_system_account`,
+- posting (`wallet/posting/`): `ledger_post` (the only writer); accounts: `wallet_system_account`,
   `insufficient_funds` and `hold_exceeded` (the refusals, for a caller that posts through
   the database's `wallet_post_entry`)
 - movements: `wallet_open`, `wallet_cached`, `wallet_hold`, `wallet_release`, `wallet_pay_from_hold`,
@@ -9,14 +9,15 @@
 - deposits and withdrawals: the flows behind the API
 """
 
+from wallet.posting import insufficient_funds, ledger_post
 from wallet.selectors import wallet_balance
+from wallet.services.accounts import wallet_system_account
 from wallet.services.deposits import (
     deposit_approve,
     deposit_create,
     deposit_reject,
     payment_webhook_receive,
 )
-from wallet.services.ledger import insufficient_funds, ledger_post, wallet_system_account
 from wallet.services.movements import (
     WalletAccounts,
     hold_exceeded,

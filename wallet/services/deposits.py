@@ -46,7 +46,8 @@ from wallet.errors import (
     WebhookRejected,
 )
 from wallet.models import Deposit, ProviderEvent
-from wallet.services.ledger import ledger_post, wallet_system_account
+from wallet.posting import ledger_post
+from wallet.services.accounts import wallet_system_account
 from wallet.services.movements import wallet_open
 
 logger = logging.getLogger(__name__)

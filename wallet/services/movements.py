@@ -28,12 +28,8 @@ from core.retry import retry_on_deadlock
 from wallet.enums import USER_ACCOUNT_KINDS, AccountKind, EntryKind
 from wallet.errors import HoldExceeded
 from wallet.models import JournalEntry, LedgerAccount, WalletHold
-from wallet.services.ledger import (
-    WALLET_ACCOUNT_IDS,
-    WALLET_CACHE_SIZE,
-    ledger_post,
-    wallet_system_account,
-)
+from wallet.posting import ledger_post
+from wallet.services.accounts import WALLET_ACCOUNT_IDS, WALLET_CACHE_SIZE, wallet_system_account
 
 
 @dataclass(frozen=True)

@@ -35,8 +35,9 @@ from integrations.webhooks import WebhookInvalid
 from wallet.enums import AccountKind, EntryKind, EventChannel, WithdrawalStatus
 from wallet.errors import UnknownPayment, UnknownProvider, WebhookRejected
 from wallet.models import ProviderEvent, Withdrawal
+from wallet.posting import ledger_post
+from wallet.services.accounts import wallet_system_account
 from wallet.services.deposits import _check_amount
-from wallet.services.ledger import ledger_post, wallet_system_account
 from wallet.services.movements import wallet_open
 
 logger = logging.getLogger(__name__)

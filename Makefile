@@ -47,6 +47,9 @@ test: install-dev
 check: install-dev
 	env -u DATABASE_URL -u REDIS_URL DEBUG=1 $(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+	# The hand-written SQL against its files, migrations and models (tests/core/test_sql_functions.py).
+	$(BIN)/python -m pytest -q tests/core/test_sql_functions.py
 	env -u DATABASE_URL -u REDIS_URL DEBUG=1 $(BIN)/python manage.py spectacular --validate --fail-on-warn \
 		--file /dev/null
 

@@ -22,6 +22,9 @@ os.environ.setdefault("DEBUG", "0")
 os.environ.setdefault("CELERY_EAGER", "1")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 os.environ.setdefault("SECURE_COOKIES", "0")
+# Templates name static files as they are in the apps: no collectstatic before a test run
+# (tests/core/test_static_files.py runs it, and serves the hashed files, in a subprocess).
+os.environ.setdefault("STATIC_HASHED", "0")
 os.environ.setdefault("DATABASE_POOL_MAX", "40")  # race tests run dozens of threads
 # Encryption at rest (kyc/crypto.py): fixed test-only keys; DEBUG is off, so they must be set.
 os.environ.setdefault("FIELD_ENCRYPTION_KEYS", "0Ah9B8-adaICXVdTx6j8Vqz7Nmfvx1S9FTPYdLSWtx4=")

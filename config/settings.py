@@ -61,9 +61,6 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "core.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    # Static files from the web process itself (hashed names, gzip), so /static/ works
-    # under gunicorn and in the compose stack with no separate file server.
-    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -258,6 +255,17 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Swagger UI would send the schema to validator.swagger.io for its badge; ReDoc's theme
+    # asks for web fonts that core/redoc.html no longer loads: the system's fonts instead.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
+    "REDOC_UI_SETTINGS": {
+        "theme": {
+            "typography": {
+                "fontFamily": "system-ui, -apple-system, 'Segoe UI', sans-serif",
+                "headings": {"fontFamily": "system-ui, -apple-system, 'Segoe UI', sans-serif"},
+            }
+        }
+    },
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
@@ -392,8 +400,12 @@ MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "media")))
 # (the image build and the Procfile's `release` run it); without DEBUG they are the default,
 # with DEBUG files are served straight from the apps so `make run` needs no collectstatic.
 STATIC_HASHED = env.bool("STATIC_HASHED", default=not DEBUG)
-WHITENOISE_USE_FINDERS = DEBUG
-WHITENOISE_AUTOREFRESH = DEBUG
+if STATIC_HASHED:
+    # The collected files from the web process itself (hashed names, gzip, cached for ever),
+    # so /static/ works under gunicorn and in the compose stack with no separate file server.
+    # Without it (DEBUG), Django's static handlers serve from the apps (config/asgi.py, wsgi.py).
+    MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+                      "whitenoise.middleware.WhiteNoiseMiddleware")
 # Media (uploads, report exports): local files under MEDIA_ROOT by default; `s3` stores them in
 # an S3-compatible bucket through django-storages, private, and downloads become short-lived
 # signed links (core/storage.py) instead of bytes streamed through the web process.

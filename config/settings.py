@@ -162,6 +162,8 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "Asia/Kolkata"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Where beat keeps its last-run times (celery's own default: the working directory).
+CELERY_BEAT_SCHEDULE_FILENAME = env.str("CELERY_BEAT_SCHEDULE_FILENAME", default="celerybeat-schedule")
 # The outbox relay (`manage.py outbox_relay`) looks for new messages this often when idle.
 OUTBOX_POLL_SECONDS = env.float("OUTBOX_POLL_SECONDS", default=0.05)
 # Periodic jobs. `manage.py run_periodic NAME|--all` runs them by hand on the embedded default.

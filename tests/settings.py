@@ -50,10 +50,17 @@ os.environ.setdefault("DATABASE_POOL_MAX", "40")  # race tests run dozens of thr
 os.environ.setdefault("FIELD_ENCRYPTION_KEYS", "0Ah9B8-adaICXVdTx6j8Vqz7Nmfvx1S9FTPYdLSWtx4=")
 os.environ.setdefault("BLIND_INDEX_KEY", "test-only-blind-index-key-0123456789abcdef")
 
+# TEST_DATABASE=sqlite runs the suite on the embedded default (SQLite, no Redis: what
+# `make run` uses) whatever servers answer; .ci/run does both runs.
+EMBEDDED = os.environ.get("TEST_DATABASE", "") == "sqlite"
+if EMBEDDED:
+    os.environ["DATABASE_URL"] = os.environ["REDIS_URL"] = ""
 if "DATABASE_URL" not in os.environ and _answers("127.0.0.1", 5432):
     os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/tranche_{NAMESPACE}"
-if os.environ.get("CI", "").lower() == "true" and not os.environ.get("DATABASE_URL", "").startswith("postgres"):
-    raise RuntimeError("CI=true but no PostgreSQL: tests must run on PostgreSQL in CI.")
+if (os.environ.get("CI", "").lower() == "true" and not EMBEDDED
+        and not os.environ.get("DATABASE_URL", "").startswith("postgres")):
+    raise RuntimeError("CI=true but no PostgreSQL: tests must run on PostgreSQL in CI (TEST_DATABASE=sqlite "
+                       "is the deliberate embedded-default run).")
 
 _worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
 _worker_number = int(_worker[2:]) if _worker[2:].isdigit() else 0

@@ -23,7 +23,8 @@ def test_each_checkout_gets_its_own_stable_namespace(tmp_path):
 
 
 def test_the_default_database_name_comes_from_the_checkout():
-    env = {key: value for key, value in os.environ.items() if key not in ("DATABASE_URL", "TEST_NAMESPACE")}
+    env = {key: value for key, value in os.environ.items()
+           if key not in ("DATABASE_URL", "TEST_NAMESPACE", "TEST_DATABASE")}
     code = "import tests.settings as s; print(s.DATABASES['default']['NAME'])"
     result = subprocess.run([sys.executable, "-c", code], cwd=settings.BASE_DIR, env=env, capture_output=True,
                             text=True, timeout=60)

@@ -97,8 +97,8 @@ def test_restart_policies_and_health_checks():
         assert services[name]["restart"] == "unless-stopped", name
     for name in ("postgres", "redis", "web", "ws", "worker"):
         assert services[name]["healthcheck"]["test"], name
-    assert "/healthz" in " ".join(services["web"]["healthcheck"]["test"])
-    assert ":8001/healthz" in " ".join(services["ws"]["healthcheck"]["test"])
+    assert services["web"]["healthcheck"]["test"] == ["CMD", "bin/healthcheck", "8000"]
+    assert services["ws"]["healthcheck"]["test"] == ["CMD", "bin/healthcheck", "8001"]
 
 
 def test_no_secret_has_a_default():

@@ -123,3 +123,14 @@ def test_api_docs_load_their_assets_from_this_server(web, page, asset):
         response = httpx.get(web + path, timeout=10)
         assert response.status_code == 200, path
         assert response.content and not response.headers["content-type"].startswith("text/html"), path
+
+
+def test_the_container_health_check_asks_under_an_allowed_host(web):
+    port = web.rsplit(":", 1)[1]
+    check = [str(ROOT / "bin" / "healthcheck"), port]
+    env = {**os.environ, "ALLOWED_HOSTS": "localhost,127.0.0.1"}
+    assert subprocess.run(check, env=env, capture_output=True, timeout=30).returncode == 0
+    refused = subprocess.run(check, env={**os.environ, "ALLOWED_HOSTS": "api.example.com"}, capture_output=True,
+                             text=True, timeout=30)
+    assert refused.returncode == 1  # it asked as api.example.com, which this server does not allow
+    assert subprocess.run([str(ROOT / "bin" / "healthcheck"), "1"], capture_output=True, timeout=30).returncode == 1

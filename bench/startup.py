@@ -2,12 +2,14 @@
 
     .venv/bin/python bench/startup.py [--runs 30] [--against /path/to/other/checkout]
 
-Runs `python manage.py help` in this checkout (and, with --against, in another one, e.g. a
-worktree of the commit before a change, alternating so both see the same machine) with
-production-shaped settings: DEBUG off, PostgreSQL and Redis URLs (nothing connects: `help`
-only sets Django up). Uses hyperfine when it is installed, else a loop of its own. Prints
-mean, median and min wall time per checkout, the ratio, the load average before and after,
-and which heavy libraries `django.setup()` imported. Goal: under 1.5 s on a quiet machine.
+Runs `python manage.py help` with production-shaped settings: DEBUG off, PostgreSQL and
+Redis URLs (nothing connects: `help` only sets Django up). First hyperfine (when installed)
+times this checkout alone: the wall-clock figure against the goal, under 1.5 s on a quiet
+machine. Then, with --against another checkout (e.g. a worktree of the commit before a
+change), a loop of its own alternates the two, run by run, so both see the same machine, and
+reports wall time and CPU time (user + system of the child: what the start-up costs, and
+much less moved by other load than wall time) with their ratios. Prints the load average
+before and after and which heavy libraries `django.setup()` imported in each checkout.
 Results: docs/benchmarks.md, "Command start-up".
 """
 
@@ -16,10 +18,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -58,26 +60,29 @@ def _heavy_at_setup(checkout: Path) -> list[str]:
     return [name for name in result.stdout.strip().split(",") if name]
 
 
-def _with_hyperfine(checkouts: dict[str, Path], runs: int) -> dict[str, list[float]]:
+def _with_hyperfine(checkout: Path, runs: int) -> list[float]:
     with tempfile.TemporaryDirectory() as directory:
         export = Path(directory) / "times.json"
-        command = ["hyperfine", "--shell=none", "--warmup", "3", "--runs", str(runs), "--export-json", str(export)]
-        for name, checkout in checkouts.items():
-            command += ["--command-name", name, " ".join(_command(checkout))]
+        command = ["hyperfine", "--shell=none", "--warmup", "3", "--runs", str(runs), "--export-json", str(export),
+                   " ".join(_command(checkout))]
         subprocess.run(command, env=_environment(), check=True, stdout=subprocess.DEVNULL)
-        results = json.loads(export.read_text())["results"]
-    return {result["command"]: result["times"] for result in results}
+        return json.loads(export.read_text())["results"][0]["times"]
 
 
-def _with_a_loop(checkouts: dict[str, Path], runs: int) -> dict[str, list[float]]:
-    times: dict[str, list[float]] = {name: [] for name in checkouts}
+def _alternating(checkouts: dict[str, Path], runs: int) -> dict[str, tuple[list[float], list[float]]]:
+    """Wall and CPU seconds per run, the checkouts taking turns run by run."""
+    times: dict[str, tuple[list[float], list[float]]] = {name: ([], []) for name in checkouts}
     for round_number in range(runs + 3):
-        for name, checkout in checkouts.items():  # alternating: both see the same machine
+        for name, checkout in checkouts.items():
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
             started = time.perf_counter()
             subprocess.run(_command(checkout), cwd=checkout, env=_environment(), check=True,
                            stdout=subprocess.DEVNULL)
+            wall = time.perf_counter() - started
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
             if round_number >= 3:  # the first rounds warm the disk cache and the .pyc files
-                times[name].append(time.perf_counter() - started)
+                times[name][0].append(wall)
+                times[name][1].append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
     return times
 
 
@@ -86,24 +91,30 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--against", type=Path, help="Another checkout to time the same way (e.g. the base commit).")
     arguments = parser.parse_args()
+    load = os.getloadavg()[0]
+    print(f"manage.py help, {arguments.runs} runs each; {os.cpu_count()} cores")
+    if shutil.which("hyperfine"):
+        series = _with_hyperfine(ROOT, arguments.runs)
+        print(f"  hyperfine, this checkout: mean {statistics.mean(series):.3f} s, "
+              f"median {statistics.median(series):.3f} s, min {min(series):.3f} s "
+              f"(load average {load:.2f} before, {os.getloadavg()[0]:.2f} after)")
+    else:
+        print("  (hyperfine not installed: only the alternating loop below)")
     checkouts = {"this": ROOT}
     if arguments.against:
         checkouts["against"] = arguments.against.resolve()
-    load_before = os.getloadavg()
-    tool = "hyperfine" if shutil.which("hyperfine") else "a loop"
-    times = (_with_hyperfine if tool == "hyperfine" else _with_a_loop)(checkouts, arguments.runs)
-    load_after = os.getloadavg()
-    print(f"manage.py help, {arguments.runs} runs each, timed with {tool}; "
-          f"load average {load_before[0]:.2f} before, {load_after[0]:.2f} after; {os.cpu_count()} cores")
+    load = os.getloadavg()[0]
+    times = _alternating(checkouts, arguments.runs)
+    print(f"  alternating loop (load average {load:.2f} before, {os.getloadavg()[0]:.2f} after):")
     for name, checkout in checkouts.items():
-        series = times[name]
+        wall, cpu = times[name]
         heavy = ", ".join(_heavy_at_setup(checkout)) or "none"
-        print(f"  {name:<8} {checkout}: mean {statistics.mean(series):.3f} s, "
-              f"median {statistics.median(series):.3f} s, min {min(series):.3f} s; heavy libraries at setup: {heavy}")
+        print(f"    {name:<8} {checkout}: wall median {statistics.median(wall):.3f} s (min {min(wall):.3f} s), "
+              f"CPU median {statistics.median(cpu):.3f} s; heavy libraries at setup: {heavy}")
     if "against" in times:
-        ratio = statistics.median(times["this"]) / statistics.median(times["against"])
-        print(f"  median ratio this/against: {ratio:.2f}")
-    sys.exit(0)
+        for index, what in enumerate(("wall", "CPU")):
+            ratio = statistics.median(times["this"][index]) / statistics.median(times["against"][index])
+            print(f"  median {what} ratio this/against: {ratio:.2f}")
 
 
 if __name__ == "__main__":

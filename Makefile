@@ -3,6 +3,12 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
+# xdist workers for `make test` (`auto`: one per core); TEST_WORKERS=0 runs in one process.
+# docs/benchmarks.md ("make test: serial or parallel") has the measurement behind the default.
+TEST_WORKERS ?= auto
+# `make run PORT=8080`: the server's port, and the absolute links it writes (SITE_URL) follow.
+PORT ?= 8000
+SITE_URL ?= http://127.0.0.1:$(PORT)
 
 .PHONY: run test install install-dev migrate seed serve check lint schema postman bench bench-buy clean
 
@@ -35,14 +41,19 @@ install-dev: $(VENV)/.dev .env
 
 # The embedded default: SQLite, eager Celery, in-memory channel layer, no Redis needed.
 run: export DEBUG ?= 1
+run: export SITE_URL := $(SITE_URL)
 run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo_data --once
 	# uvicorn serves HTTP and the WebSockets (/ws/) together on the embedded default.
-	$(BIN)/uvicorn config.asgi:application --host 127.0.0.1 --port 8000 --reload
+	@echo "Serving $(SITE_URL)/ (API docs $(SITE_URL)/api/docs/, admin $(SITE_URL)/admin/)"
+	$(BIN)/uvicorn config.asgi:application --host 127.0.0.1 --port $(PORT) --reload
 
+# Database and Redis keys are named after this checkout (tests/settings.py), so checkouts on
+# one machine never share or flush each other's; DATABASE_URL / REDIS_URL / TEST_NAMESPACE
+# choose otherwise.
 test: install-dev
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 check: install-dev
 	env -u DATABASE_URL -u REDIS_URL DEBUG=1 $(BIN)/python manage.py makemigrations --check --dry-run

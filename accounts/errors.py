@@ -55,3 +55,15 @@ class StaffRoleChangeForbidden(PermissionDenied):
 class ImpersonationForbidden(PermissionDenied):
     code = "impersonation_forbidden"
     default_detail = "This user cannot be impersonated."
+
+
+class StaffAlreadyExists(DomainError):
+    status_code = 409
+    code = "staff_exists"
+    default_detail = "This phone already belongs to a staff user."
+
+
+class UserNotStaff(DomainError):
+    status_code = 409
+    code = "user_not_staff"
+    default_detail = "This phone belongs to a user who is not staff."

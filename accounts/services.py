@@ -179,21 +179,46 @@ class StaffCreated:
     totp_secret: str
     totp_uri: str
     password: str
+    action: str = "created"  # created | promoted | credentials_reset
 
 
 def staff_create(*, phone: str, role: str, name: str = "", password: str | None = None,
-                 totp_key: str | None = None, organization: str | None = None) -> StaffCreated:
-    """Create (or promote) a staff user with a confirmed TOTP device. Admins and super admins
-    get full Django-admin rights; other staff roles get admin access with no model rights
-    until their groups are configured. `totp_key` (hex) is for demo data only; normally a
-    random key is generated. The user becomes a member of `organization` (a slug; default
-    the platform organization): admins and super admins as organization admins."""
+                 totp_key: str | None = None, organization: str | None = None, promote: bool = False,
+                 reset_credentials: bool = False) -> StaffCreated:
+    """Create a staff user with a confirmed TOTP device. Admins and super admins get full
+    Django-admin rights; other staff roles get admin access with no model rights until their
+    groups are configured. `totp_key` (hex) is for demo data only; normally a random key is
+    generated. The user becomes a member of `organization` (a slug; default the platform
+    organization): admins and super admins as organization admins.
+
+    An existing user is changed only when asked, since either change is drastic: a staff
+    user's password and TOTP secret are replaced only with `reset_credentials` (their
+    current authenticator stops working), and a user who is not staff (an investor) becomes
+    staff only with `promote`. Otherwise `StaffAlreadyExists` / `UserNotStaff`, and nothing
+    changes. Locks the user row."""
+    from accounts.errors import StaffAlreadyExists, UserNotStaff
+
     if role not in STAFF_ROLES:
         raise ValueError(f"{role!r} is not a staff role; choose from {', '.join(sorted(STAFF_ROLES))}.")
     password = password or secrets.token_urlsafe(12)
+    phone = normalize_phone(phone)
     with transaction.atomic():
         tenant = organization_get_by_slug(slug=organization) if organization else platform_organization()
-        user, _created = User.objects.get_or_create(phone=normalize_phone(phone))
+        user = User.objects.select_for_update().filter(phone=phone).first()
+        if user is None:
+            user, action = User(phone=phone), "created"
+        elif user.is_staff or user.role in STAFF_ROLES:
+            if not reset_credentials:
+                raise StaffAlreadyExists(
+                    f"{phone} is already staff ({user.role}). Nothing changed. To give them a new password "
+                    "and TOTP secret (their current authenticator stops working), add --reset-credentials.")
+            action = "credentials_reset"
+        else:
+            if not promote:
+                raise UserNotStaff(
+                    f"{phone} is an existing {user.role} user, not staff. Nothing changed. To make them "
+                    f"{role} (with admin access), add --promote.")
+            action = "promoted"
         user.role = role
         user.name = name or user.name
         user.is_staff = True
@@ -207,9 +232,10 @@ def staff_create(*, phone: str, role: str, name: str = "", password: str | None 
             organization=tenant, user=user,
             role=OrganizationRole.ADMIN if role in {Role.ADMIN, Role.SUPER_ADMIN} else OrganizationRole.MEMBER,
         )
-        audit_record(action="accounts.staff_created", target=user, data={"role": role, "organization": tenant.slug})
+        audit_record(action="accounts.staff_created", target=user,
+                     data={"role": role, "organization": tenant.slug, "action": action})
     secret = base64.b32encode(device.bin_key).decode().rstrip("=")
-    return StaffCreated(user=user, totp_secret=secret, totp_uri=device.config_url, password=password)
+    return StaffCreated(user=user, totp_secret=secret, totp_uri=device.config_url, password=password, action=action)
 
 
 # --- Staff: user management and impersonation ------------------------------------------------

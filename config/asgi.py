@@ -22,7 +22,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402  (needs
 
 from config.routing import websocket_urlpatterns  # noqa: E402
 
-if settings.DEBUG:
+if settings.DEBUG and not settings.STATIC_HASHED:  # else WhiteNoise serves them
     from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
 
     django_asgi_app = ASGIStaticFilesHandler(django_asgi_app)

@@ -31,6 +31,8 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 
 INSTALLED_APPS = [
+    # First, so its `createsuperuser` (a refusal pointing at `create_staff`) is the one that runs.
+    "accounts",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -47,7 +49,6 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "channels",
     "core",
-    "accounts",
     "integrations",
     "notifications",
     "kyc",
@@ -154,7 +155,9 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "memory://")
+# Eager mode still opens a producer per `.delay()`: an in-memory broker named by host, so kombu
+# does not warn "No hostname was supplied" on the embedded default.
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "memory://localhost/")
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_EAGER", default=not REDIS_URL)
 CELERY_TASK_EAGER_PROPAGATES = True
@@ -165,6 +168,8 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "Asia/Kolkata"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Where beat keeps its last-run times (celery's own default: the working directory).
+CELERY_BEAT_SCHEDULE_FILENAME = env.str("CELERY_BEAT_SCHEDULE_FILENAME", default="celerybeat-schedule")
 # The outbox relay (`manage.py outbox_relay`) looks for new messages this often when idle.
 OUTBOX_POLL_SECONDS = env.float("OUTBOX_POLL_SECONDS", default=0.05)
 # Periodic jobs. `manage.py run_periodic NAME|--all` runs them by hand on the embedded default.
@@ -258,6 +263,17 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Swagger UI would send the schema to validator.swagger.io for its badge; ReDoc's theme
+    # asks for web fonts that core/redoc.html no longer loads: the system's fonts instead.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
+    "REDOC_UI_SETTINGS": {
+        "theme": {
+            "typography": {
+                "fontFamily": "system-ui, -apple-system, 'Segoe UI', sans-serif",
+                "headings": {"fontFamily": "system-ui, -apple-system, 'Segoe UI', sans-serif"},
+            }
+        }
+    },
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
@@ -389,9 +405,53 @@ TIME_ZONE = "Asia/Kolkata"
 USE_I18N = True
 USE_TZ = True
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "media")))
+# Hashed, compressed static files (WhiteNoise's manifest storage) need `collectstatic` first
+# (the image build and the Procfile's `release` run it); without DEBUG they are the default,
+# with DEBUG files are served straight from the apps so `make run` needs no collectstatic.
+STATIC_HASHED = env.bool("STATIC_HASHED", default=not DEBUG)
+if STATIC_HASHED:
+    # The collected files from the web process itself (hashed names, gzip, cached for ever),
+    # so /static/ works under gunicorn and in the compose stack with no separate file server.
+    # Without it (DEBUG), Django's static handlers serve from the apps (config/asgi.py, wsgi.py).
+    MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+                      "whitenoise.middleware.WhiteNoiseMiddleware")
+# Media (uploads, report exports): local files under MEDIA_ROOT by default; `s3` stores them in
+# an S3-compatible bucket through django-storages, private, and downloads become short-lived
+# signed links (core/storage.py) instead of bytes streamed through the web process.
+MEDIA_STORAGE = env.str("MEDIA_STORAGE", default="local")
+MEDIA_LINK_SECONDS = env.int("MEDIA_LINK_SECONDS", default=300)
+if MEDIA_STORAGE == "local":
+    _media_storage = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+elif MEDIA_STORAGE == "s3":
+    _media_storage = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env.str("AWS_STORAGE_BUCKET_NAME"),
+            "endpoint_url": env.str("AWS_S3_ENDPOINT_URL", default="") or None,
+            "region_name": env.str("AWS_S3_REGION_NAME", default="") or None,
+            "access_key": env.str("AWS_ACCESS_KEY_ID", default="") or None,
+            "secret_key": env.str("AWS_SECRET_ACCESS_KEY", default="") or None,
+            "addressing_style": env.str("AWS_S3_ADDRESSING_STYLE", default="") or None,
+            "signature_version": "s3v4",
+            "default_acl": None,  # the bucket's own policy: private
+            "file_overwrite": False,
+            "querystring_auth": True,
+            "querystring_expire": MEDIA_LINK_SECONDS,
+        },
+    }
+else:
+    raise ImproperlyConfigured(f"MEDIA_STORAGE must be 'local' or 's3', not {MEDIA_STORAGE!r}.")
+STORAGES = {
+    "default": _media_storage,
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if STATIC_HASHED
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
 
 # --- Reports (reports app) -------------------------------------------------------------
 # An export with more rows than this runs as a Celery job the caller polls.

@@ -1,9 +1,10 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
 from django_otp.admin import OTPAdminSite
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularSwaggerView
 
 from core.api import ApiNotFoundView, HealthzView, ReadyzView
+from core.docs import HomeView, RedocView, SchemaView
 from reports.dashboard import dashboard_urls
 
 # Staff must present a TOTP code to log in to the Django admin.
@@ -27,13 +28,14 @@ api_v1 = [
 ]
 
 urlpatterns = [
+    path("", HomeView.as_view(), name="home"),
     path("healthz", HealthzView.as_view(), name="healthz"),
     path("readyz", ReadyzView.as_view(), name="readyz"),
     *dashboard_urls(),
     path("admin/", admin.site.urls),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/schema/", SchemaView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
-    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    path("api/redoc/", RedocView.as_view(url_name="schema"), name="redoc"),
     path("api/v1/", include(api_v1)),
     # The payment sandbox's hosted page (404 unless PAYMENT_PROVIDER=sandbox).
     path("sandbox/", include("wallet.sandbox")),

@@ -5,21 +5,29 @@ Retries: an idempotent call is retried on a timeout, a connection failure or a 5
 `INTEGRATION_MAX_RETRIES` times with exponential backoff and jitter. A non-idempotent call
 is retried only when the request never left (connection refused), because after a timeout
 or a 5xx the provider may have acted on it. Never call this inside a database transaction.
+
+httpx is imported when an adapter is built, not with this module: it pulls in its command
+line (rich) and takes ~0.1 s, which every process would pay at start-up for adapters that
+the sandbox providers never build.
 """
+
+from __future__ import annotations
 
 import logging
 import random
 import re
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 from django.conf import settings
 
 from core import context
 from integrations.errors import IntegrationError, IntegrationTimeout
 from integrations.models import ApiCall
+
+if TYPE_CHECKING:
+    import httpx
 
 logger = logging.getLogger(__name__)
 
@@ -50,12 +58,16 @@ class HttpAdapter:
 
     def __init__(self, *, base_url: str = "", timeout: float | None = None, max_retries: int | None = None,
                  secrets: list[str] | None = None, transport: httpx.BaseTransport | None = None):
+        import httpx
+
         self.timeout = settings.INTEGRATION_TIMEOUT_SECONDS if timeout is None else timeout
         self.max_retries = settings.INTEGRATION_MAX_RETRIES if max_retries is None else max_retries
         self.secrets = [s for s in (secrets or []) if s]
         self.client = httpx.Client(base_url=base_url, timeout=self.timeout, transport=transport)
 
     def request(self, operation: str, method: str, url: str, *, idempotent: bool, **kwargs) -> httpx.Response:
+        import httpx
+
         started = time.monotonic()
         attempts = 0
         last_error = ""

@@ -12,6 +12,8 @@ Money is ``Decimal`` in and out (rounded half up to paise at the last step); rat
 ``IrrError`` with a ``code``; the API maps it to 422.
 """
 
+import importlib
+
 from irr.errors import (
     CannotAmortize,
     DidNotConverge,
@@ -24,23 +26,36 @@ from irr.errors import (
     TooFewFlows,
     UnitTooSmall,
 )
-from irr.periodic import irr, npv, pmt
-from irr.schedules import (
-    CONVENTIONS,
-    EFFECTIVE_ACTUAL_365,
-    FREQUENCIES,
-    KINDS,
-    NOMINAL_MONTHLY,
-    PAR_TOLERANCE,
-    CashFlow,
-    Schedule,
-    add_months,
-    divisible_unit_counts,
-    per_unit,
-    schedule,
-    unit_schedule,
-)
-from irr.xirr import XirrBatch, price_for_xirr, xirr, xirr_at_price, xirr_many, xnpv
+
+# The functions load on first use (PEP 562), not when `irr` is imported: numpy alone takes
+# ~0.1 s, and every Django process imports `irr` (through trading and invoices) at start-up,
+# `manage.py help` included. The errors stay eager: `except irr.IrrError` costs nothing.
+_LAZY = {
+    "irr.periodic": ("irr", "npv", "pmt"),
+    "irr.schedules": ("CONVENTIONS", "EFFECTIVE_ACTUAL_365", "FREQUENCIES", "KINDS", "NOMINAL_MONTHLY",
+                      "PAR_TOLERANCE", "CashFlow", "Schedule", "add_months", "divisible_unit_counts", "per_unit",
+                      "schedule", "unit_schedule"),
+    "irr.xirr": ("XirrBatch", "price_for_xirr", "xirr", "xirr_at_price", "xirr_many", "xnpv"),
+}
+_LAZY_NAMES = {name for names in _LAZY.values() for name in names}
+
+
+def __getattr__(name: str):
+    if name not in _LAZY_NAMES:
+        raise AttributeError(f"module 'irr' has no attribute {name!r}")
+    # Load every module at once and bind every name: importing the submodule `irr.xirr`
+    # sets the package's `xirr` to that module, which the function must replace.
+    namespace = globals()
+    for module_name, names in _LAZY.items():
+        module = importlib.import_module(module_name)
+        for exported in names:
+            namespace[exported] = getattr(module, exported)
+    return namespace[name]
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
 
 __all__ = [
     "CONVENTIONS",

@@ -3,7 +3,6 @@
 PAN, GSTIN and account numbers leave the server only masked (`XXXXXX234F`).
 """
 
-from django.http import FileResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
@@ -14,6 +13,7 @@ from rest_framework.views import APIView
 
 from core.crypto import mask
 from core.pagination import PagePagination
+from core.storage import file_download_response
 from kyc import selectors, services
 from kyc.enums import BankAccountStatus, DocumentKind, KYCKind, KYCStatus
 from kyc.permissions import IsKycReviewer
@@ -175,8 +175,8 @@ class KycDocumentDownloadApi(APIView):
     def get(self, request, document_id: int):
         document = selectors.kyc_document_get_for_download(user=request.user, document_id=document_id)
         services.kyc_document_record_download(actor=request.user, document=document)
-        return FileResponse(document.file.open("rb"), as_attachment=True, content_type=document.content_type,
-                            filename=f"{document.kind}-{document.pk}{document.extension}")
+        return file_download_response(document.file, content_type=document.content_type,
+                                      filename=f"{document.kind}-{document.pk}{document.extension}")
 
 
 # --- Bank accounts -----------------------------------------------------------------------

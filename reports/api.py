@@ -2,7 +2,7 @@
 the user list and the audit trail. Admins and super admins only (`accounts.permissions`)."""
 
 from django.conf import settings
-from django.http import FileResponse, HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.urls import reverse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 
 from accounts.permissions import ADMIN_ROLES, IsStaffRole
 from core.pagination import NewestFirstCursorPagination
+from core.storage import file_download_response
 from reports import rendering, selectors, services
 from reports.base import DateRangeFilter
 from reports.catalog import REPORTS, report_get
@@ -131,10 +132,10 @@ class ReportExportDownloadApi(APIView):
                               403: OpenApiResponse(description="Link not valid for this user, or expired.")})
     def get(self, request, export_id: int):
         export = selectors.report_export_get_for_user(user=request.user, export_id=export_id)
-        handle = services.report_export_open(user=request.user, export=export, token=request.query_params.get("token"))
+        file = services.report_export_file(user=request.user, export=export, token=request.query_params.get("token"))
         content_type = "text/csv; charset=utf-8" if export.format == "csv" else XLSX_TYPE
-        return FileResponse(handle, as_attachment=True, filename=f"{export.name}-{export.pk}.{export.format}",
-                            content_type=content_type)
+        return file_download_response(file, filename=f"{export.name}-{export.pk}.{export.format}",
+                                      content_type=content_type)
 
 
 class AuditEventListApi(APIView):

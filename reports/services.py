@@ -102,9 +102,9 @@ def report_export_link_token(*, export: ReportExport) -> str:
     return signing.dumps({"export": export.pk, "user": export.requested_by_id}, salt=_SALT)
 
 
-def report_export_open(*, user, export: ReportExport, token: str):
-    """The export's file, if `token` was signed for this user and this export within the
-    link's lifetime and the file is still kept."""
+def report_export_file(*, user, export: ReportExport, token: str):
+    """The export's stored file (a FieldFile), if `token` was signed for this user and this
+    export within the link's lifetime and the file is still kept."""
     try:
         claims = signing.loads(token or "", salt=_SALT, max_age=settings.REPORT_EXPORT_LINK_SECONDS)
     except signing.BadSignature:
@@ -115,7 +115,7 @@ def report_export_open(*, user, export: ReportExport, token: str):
         raise ExportNotReady()
     if export.expires_at and export.expires_at <= timezone.now():
         raise ExportLinkInvalid("The export has expired. Run it again.")
-    return export.file.open("rb")
+    return export.file
 
 
 def report_export_purge(*, now=None) -> int:

@@ -7,13 +7,22 @@ from accounts.services import token_for_user
 from tests.accounts.factories import UserFactory
 
 
+def cache_clear_own_keys() -> None:
+    """Delete this run's cache keys: on Redis only those under this checkout's and worker's
+    prefix (tests/settings.py), never FLUSHDB, which would empty the database for every
+    other checkout and worker using it; elsewhere (local memory) the whole cache."""
+    if hasattr(cache, "delete_pattern"):
+        cache.delete_pattern("*")
+    else:
+        cache.clear()
+
+
 @pytest.fixture(autouse=True)
 def _clean_cache():
-    """Throttle counters and the like live in the cache; each test starts with none.
-    Each xdist worker has its own Redis database, so this never touches another worker."""
-    cache.clear()
+    """Throttle counters and the like live in the cache; each test starts with none."""
+    cache_clear_own_keys()
     yield
-    cache.clear()
+    cache_clear_own_keys()
 
 
 @pytest.fixture(autouse=True)

@@ -3,7 +3,7 @@
 import csv
 from decimal import Decimal
 
-from django.http import FileResponse, StreamingHttpResponse
+from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import renderers, serializers, status
@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 from core.idempotency import idempotent
 from core.openapi import DomainErrorResponseSerializer
 from core.pagination import NewestFirstCursorPagination, PagePagination
+from core.storage import file_download_response
 from wallet import selectors
 from wallet.enums import AccountKind, DepositMethod, DepositStatus, WithdrawalStatus
 from wallet.services import deposits as deposit_services
@@ -318,8 +319,7 @@ class VerifierDepositProofApi(APIView):
             from core.errors import NotFound
 
             raise NotFound("This deposit has no proof file.")
-        return FileResponse(deposit.proof.open("rb"), as_attachment=True,
-                            filename=deposit.proof.name.rsplit("/", 1)[-1])
+        return file_download_response(deposit.proof, filename=deposit.proof.name.rsplit("/", 1)[-1])
 
 
 class VerifierDepositApproveApi(APIView):

@@ -45,7 +45,7 @@ def test_create_staff_with_an_organization():
 
 def test_promoting_staff_never_demotes_an_organization_admin():
     staff_create(phone="9800000104", role=Role.ADMIN)
-    staff_create(phone="9800000104", role=Role.VERIFIER)
+    staff_create(phone="9800000104", role=Role.VERIFIER, reset_credentials=True)
     assert OrganizationMembership.objects.get(user__phone="+919800000104").role == OrganizationRole.ADMIN
 
 

@@ -2,7 +2,8 @@
 
 Rotation: put the new key first in FIELD_ENCRYPTION_KEYS (keep the old ones after it), deploy,
 run this command, then drop the old keys. Tokens are rotated without decrypting them to
-text (`MultiFernet.rotate`), in batches, each row under its lock; safe to re-run.
+text (`MultiFernet.rotate`), in batches, each row under its lock; safe to re-run. Progress
+(rows re-encrypted of all rows) goes to stderr: a bar on a terminal, plain lines elsewhere.
 """
 
 from django.apps import apps
@@ -10,6 +11,7 @@ from django.core.management.base import BaseCommand
 from django.db import connection, transaction
 
 from core.crypto import EncryptedTextField, rotate
+from core.progress import Progress
 
 
 class Command(BaseCommand):
@@ -20,16 +22,18 @@ class Command(BaseCommand):
 
     def handle(self, *args, batch_size: int, **options):
         total = 0
-        for model in apps.get_models():
-            fields = [f for f in model._meta.concrete_fields if isinstance(f, EncryptedTextField)]
-            if not fields:
-                continue
-            rotated = self._rotate_model(model, fields, batch_size)
-            total += rotated
-            self.stdout.write(f"{model._meta.label}: {rotated} row(s) re-encrypted")
+        encrypted = [(model, [f for f in model._meta.concrete_fields if isinstance(f, EncryptedTextField)])
+                     for model in apps.get_models()]
+        encrypted = [(model, fields) for model, fields in encrypted if fields]
+        rows = sum(model._base_manager.count() for model, _ in encrypted)
+        with Progress(total=rows, description="re-encrypting", stream=self.stderr._out) as progress:
+            for model, fields in encrypted:
+                rotated = self._rotate_model(model, fields, batch_size, progress)
+                total += rotated
+                self.stdout.write(f"{model._meta.label}: {rotated} row(s) re-encrypted")
         self.stdout.write(self.style.SUCCESS(f"Done: {total} row(s)."))
 
-    def _rotate_model(self, model, fields, batch_size: int) -> int:
+    def _rotate_model(self, model, fields, batch_size: int, progress: Progress) -> int:
         table = connection.ops.quote_name(model._meta.db_table)
         pk = connection.ops.quote_name(model._meta.pk.column)
         columns = [connection.ops.quote_name(f.column) for f in fields]
@@ -53,4 +57,5 @@ class Command(BaseCommand):
                         [rotate(token) if token else token for token in tokens] + [row_pk],
                     )
                 rotated += len(rows)
+                progress.update(len(rows))
                 last_pk = rows[-1][0]

@@ -1,6 +1,11 @@
+"""`manage.py import_primary --program ID`: pull financed invoices and repayments from an
+external primary platform (`PRIMARY_PROVIDER=http`). With the default `local` provider this
+app is the primary platform, so the command says there is nothing to import and stops."""
+
 import json
 from datetime import datetime
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.tenancy import organization_get_by_slug
@@ -16,10 +21,18 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--organization", default="platform", metavar="SLUG")
-        parser.add_argument("--program", type=int, required=True, help="Id of the local program to import into.")
+        parser.add_argument("--program", type=int, default=None,
+                            help="Id of the local program to import into (required with PRIMARY_PROVIDER=http).")
         parser.add_argument("--since", default=None, help="ISO time; only records changed since then.")
 
     def handle(self, *args, organization, program, since, **options):
+        if settings.PRIMARY_PROVIDER == "local":
+            self.stdout.write("Nothing to import: PRIMARY_PROVIDER is 'local', so this app is the primary platform "
+                              "and its invoices are already here. To pull from an external primary platform, set "
+                              "PRIMARY_PROVIDER=http, PRIMARY_API_URL and PRIMARY_API_TOKEN.")
+            return
+        if program is None:
+            raise CommandError("--program is required: the id of the local program to import into.")
         try:
             tenant = organization_get_by_slug(slug=organization)
         except DomainError as exc:

@@ -77,7 +77,8 @@ def otp_request(*, phone: str, ip: str | None) -> OtpSent:
         )
     # The outside call happens after commit, never inside the transaction.
     try:
-        get_adapter("sms").send(to=phone, body=f"{code} is your Tranche sign-in code. It expires in 5 minutes.")
+        get_adapter("sms").send(to=phone, body=f"{code} is your Tranche sign-in code. It expires in 5 minutes.",
+                                redact=(code,))
     except IntegrationError as exc:
         raise SmsFailed() from exc
     return OtpSent(expires_in=settings.OTP_TTL_SECONDS, resend_in=settings.OTP_RESEND_SECONDS)

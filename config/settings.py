@@ -6,6 +6,7 @@ memory. That "embedded default" is what ``make run`` uses on a bare machine. Tes
 production set both. The README has the full table of variables.
 """
 
+import secrets
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -20,11 +21,20 @@ env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=False)
+# With DEBUG off, sandbox and console adapters are refused at start-up unless this says the
+# deployment means them (demos, staging, load tests); then every response carries
+# `X-Sandbox-Providers` and the admin shows a banner (config/production.py).
+SANDBOX_PROVIDERS = env.bool("SANDBOX_PROVIDERS", default=False)
+# No secret has a default: with DEBUG off, config/production.py refuses a missing, short or
+# placeholder key. The development fallbacks below exist only with DEBUG on.
 SECRET_KEY = env.str("SECRET_KEY", default="")
-if not SECRET_KEY:
-    if not DEBUG:
-        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
+if not SECRET_KEY and DEBUG:
     SECRET_KEY = "insecure-development-key-only-used-with-DEBUG-on"  # noqa: S105 (DEBUG only)
+# JWTs have their own key, so SECRET_KEY (sessions, password resets) and the API's tokens do not
+# fall together.
+JWT_SIGNING_KEY = env.str("JWT_SIGNING_KEY", default="")
+if not JWT_SIGNING_KEY and DEBUG:
+    JWT_SIGNING_KEY = "insecure-development-jwt-key-only-used-with-DEBUG-on"  # DEBUG only
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -60,6 +70,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "core.middleware.RequestIdMiddleware",
+    "integrations.middleware.SandboxNoticeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -84,6 +95,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "integrations.context_processors.sandbox",
             ],
         },
     },
@@ -211,7 +223,7 @@ SIMPLE_JWT = {
     "ROTATE_REFRESH_TOKENS": True,
     "BLACKLIST_AFTER_ROTATION": True,
     "UPDATE_LAST_LOGIN": True,
-    "SIGNING_KEY": env.str("JWT_SIGNING_KEY", default=SECRET_KEY),
+    "SIGNING_KEY": JWT_SIGNING_KEY,
     "ALGORITHM": "HS256",
     "AUTH_HEADER_TYPES": ("Bearer",),
 }
@@ -341,20 +353,17 @@ KYC_MAX_BANK_ACCOUNTS = 5
 # decrypt (rotate with `manage.py rotate_encryption_keys`); HMAC key for blind indexes.
 FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])
 BLIND_INDEX_KEY = env.str("BLIND_INDEX_KEY", default="")
-if not DEBUG and not (FIELD_ENCRYPTION_KEYS and BLIND_INDEX_KEY):
-    raise ImproperlyConfigured("FIELD_ENCRYPTION_KEYS and BLIND_INDEX_KEY must be set when DEBUG is off.")
+if not DEBUG and not FIELD_ENCRYPTION_KEYS:
+    raise ImproperlyConfigured("FIELD_ENCRYPTION_KEYS must be set when DEBUG is off.")
 
 # --- Wallet: payments in, payouts out (wallet app) ----------------------------------------
 PAYMENT_PROVIDER = env.str("PAYMENT_PROVIDER", default="sandbox")
 PAYOUT_PROVIDER = env.str("PAYOUT_PROVIDER", default="sandbox")
-# Sandbox webhooks are signed like real ones; without a configured secret, one derived from
-# SECRET_KEY (the sandbox never talks to anyone else).
-PAYMENT_SANDBOX_WEBHOOK_SECRET = env.str("PAYMENT_SANDBOX_WEBHOOK_SECRET", default="") or (
-    "sandbox-payments-" + SECRET_KEY[:16]
-)
-PAYOUT_SANDBOX_WEBHOOK_SECRET = env.str("PAYOUT_SANDBOX_WEBHOOK_SECRET", default="") or (
-    "sandbox-payouts-" + SECRET_KEY[:16]
-)
+# Sandbox webhooks are signed like real ones. Never derived from another secret: unset, each
+# process draws a random one (the sandbox's own payment page signs and verifies in one
+# process); set it to deliver sandbox webhooks from outside (bench/chaos does).
+PAYMENT_SANDBOX_WEBHOOK_SECRET = env.str("PAYMENT_SANDBOX_WEBHOOK_SECRET", default="") or secrets.token_hex(32)
+PAYOUT_SANDBOX_WEBHOOK_SECRET = env.str("PAYOUT_SANDBOX_WEBHOOK_SECRET", default="") or secrets.token_hex(32)
 RAZORPAY_BASE_URL = env.str("RAZORPAY_BASE_URL", default="https://api.razorpay.com/v1")
 RAZORPAY_KEY_ID = env.str("RAZORPAY_KEY_ID", default="")
 RAZORPAY_KEY_SECRET = env.str("RAZORPAY_KEY_SECRET", default="")
@@ -428,3 +437,8 @@ LOGGING = {
         "httpcore": {"level": "WARNING"},
     },
 }
+
+# --- Start-up refusals (last: they read everything above) -----------------------------------
+from config.production import refuse_unsafe_settings  # noqa: E402
+
+refuse_unsafe_settings(globals())

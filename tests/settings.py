@@ -6,6 +6,7 @@ own Redis database). Under CI=true a missing PostgreSQL is an error, never a fal
 """
 
 import os
+import secrets
 import socket
 
 
@@ -17,15 +18,20 @@ def _answers(host: str, port: int) -> bool:
         return False
 
 
-os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production-0123456789")
+# Keys drawn per run (inherited by the subprocesses a test starts): start-up refuses the
+# fixed, short or placeholder keys a repository could hold (config/production.py).
+os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(64))
+os.environ.setdefault("JWT_SIGNING_KEY", secrets.token_urlsafe(64))
 os.environ.setdefault("DEBUG", "0")
+# The adapters are the deterministic sandboxes, said explicitly as a staging deployment would.
+os.environ.setdefault("SANDBOX_PROVIDERS", "1")
 os.environ.setdefault("CELERY_EAGER", "1")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 os.environ.setdefault("SECURE_COOKIES", "0")
 os.environ.setdefault("DATABASE_POOL_MAX", "40")  # race tests run dozens of threads
 # Encryption at rest (kyc/crypto.py): fixed test-only keys; DEBUG is off, so they must be set.
 os.environ.setdefault("FIELD_ENCRYPTION_KEYS", "0Ah9B8-adaICXVdTx6j8Vqz7Nmfvx1S9FTPYdLSWtx4=")
-os.environ.setdefault("BLIND_INDEX_KEY", "test-only-blind-index-key-0123456789abcdef")
+os.environ.setdefault("BLIND_INDEX_KEY", secrets.token_urlsafe(64))
 
 if "DATABASE_URL" not in os.environ and _answers("127.0.0.1", 5432):
     os.environ["DATABASE_URL"] = "postgres://postgres@127.0.0.1:5432/tranche"

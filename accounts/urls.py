@@ -9,6 +9,6 @@ urlpatterns = [
     path("auth/logout/", api.LogoutApi.as_view(), name="auth-logout"),
     path("me/", api.MeApi.as_view(), name="me"),
     path("me/activity/", api.MeActivityApi.as_view(), name="me-activity"),
-    path("admin/users/<int:user_id>/", api.AdminUserDetailApi.as_view(), name="admin-user-detail"),
+    path("admin/users/<id:user_id>/", api.AdminUserDetailApi.as_view(), name="admin-user-detail"),
     path("admin/impersonations/", api.ImpersonationApi.as_view(), name="admin-impersonations"),
 ]

@@ -71,6 +71,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "core.middleware.RequestIdMiddleware",
     "integrations.middleware.SandboxNoticeMiddleware",
+    "core.middleware.RequestLimitsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -228,13 +229,18 @@ SIMPLE_JWT = {
     "AUTH_HEADER_TYPES": ("Bearer",),
 }
 
+# Request limits (core/parsers.py, core/middleware.py): a JSON body, its nesting, any body.
+API_JSON_MAX_BYTES = env.int("API_JSON_MAX_BYTES", default=1024 * 1024)
+API_JSON_MAX_DEPTH = env.int("API_JSON_MAX_DEPTH", default=32)
+REQUEST_MAX_BYTES = env.int("REQUEST_MAX_BYTES", default=8 * 1024 * 1024)  # uploads are ≤ 5 MB
+
 REST_FRAMEWORK = {
     # simplejwt's, plus impersonation tokens (`act` claim): refused on /admin/, audited per request.
     "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.TrancheJWTAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
+        "core.parsers.BoundedJSONParser",
         "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_PAGINATION_CLASS": "core.pagination.PagePagination",
@@ -250,11 +256,11 @@ if DEBUG:
 
 DRF_STANDARDIZED_ERRORS = {
     "EXCEPTION_HANDLER_CLASS": "core.exception_handler.ExceptionHandler",
-    "ALLOWED_ERROR_STATUS_CODES": ["400", "401", "403", "404", "405", "409", "415", "422", "429", "500"],
+    "ALLOWED_ERROR_STATUS_CODES": ["400", "401", "403", "404", "405", "409", "413", "415", "422", "429", "500"],
     # Every error status documents API.md's one shape (core/openapi.py), domain codes included.
     "ERROR_SCHEMAS": {
         code: "core.openapi.ErrorResponseSerializer"
-        for code in ("400", "401", "403", "404", "405", "409", "415", "422", "429", "500")
+        for code in ("400", "401", "403", "404", "405", "409", "413", "415", "422", "429", "500")
     },
 }
 
@@ -269,6 +275,8 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
+    # `<id:…>` path parameters (core/converters.py) are integers.
+    "PATH_CONVERTER_OVERRIDES": {"id": int},
     "ENUM_NAME_OVERRIDES": {
         "ValidationErrorEnum": "drf_standardized_errors.openapi_serializers.ValidationErrorEnum.choices",
         "ClientErrorEnum": "drf_standardized_errors.openapi_serializers.ClientErrorEnum.choices",

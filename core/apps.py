@@ -7,5 +7,14 @@ class CoreConfig(AppConfig):
     verbose_name = "Core"
 
     def ready(self) -> None:
+        from django.urls import register_converter
+
+        from core.converters import ObjectIdConverter
+
+        # Before any URLconf is imported: `<id:…>`, a bounded object id (core/converters.py).
+        register_converter(ObjectIdConverter, "id")
+        # ReportLab's trust settings are read once, on its first resource lookup: set them first.
+        import core.documents  # noqa: F401
+
         # Each app registers its outbox handlers in `<app>/handlers.py`.
         autodiscover_modules("handlers")

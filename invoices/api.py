@@ -5,7 +5,7 @@ selector, so another organization's object is a 404."""
 
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -16,8 +16,10 @@ from accounts.tenancy import (
     TenantApiMixin,
 )
 from core.errors import InvalidInput, NotFound
+from core.filters import query_filters
 from core.idempotency import idempotent
 from core.pagination import PagePagination
+from core.parsers import BoundedJSONParser
 from invoices import selectors, services
 from invoices.enums import (
     FinanceRequestStatus,
@@ -449,7 +451,7 @@ def _seller_for(view: APIView, seller_id: int | None):
 
 class InvoiceListApi(TenantApiMixin, APIView):
     pagination_class = PagePagination  # the GET answers a page; documents it in the schema
-    parser_classes = (JSONParser, MultiPartParser, FormParser)
+    parser_classes = (BoundedJSONParser, MultiPartParser, FormParser)
 
     class InputSerializer(serializers.Serializer):
         number = serializers.CharField(max_length=64)
@@ -461,9 +463,13 @@ class InvoiceListApi(TenantApiMixin, APIView):
         program = serializers.IntegerField(required=False, help_text="Default: the one active program that fits.")
         file = serializers.FileField(required=False)
 
-    @extend_schema(responses={200: InvoiceSerializer(many=True)})
+    class FilterSerializer(serializers.Serializer):
+        status = serializers.ChoiceField(choices=InvoiceStatus.choices, required=False, allow_blank=True)
+
+    @extend_schema(parameters=[FilterSerializer], responses={200: InvoiceSerializer(many=True)})
     def get(self, request):
-        invoices = selectors.invoice_list(tenant=self.tenant, status=request.query_params.get("status"))
+        filters = query_filters(self.FilterSerializer, request)
+        invoices = selectors.invoice_list(tenant=self.tenant, status=filters.get("status"))
         return _paginate(self, invoices, InvoiceSerializer)
 
     @extend_schema(request=InputSerializer, responses={201: InvoiceSerializer})
@@ -548,9 +554,13 @@ class FinanceRequestListApi(TenantApiMixin, APIView):
     class InputSerializer(serializers.Serializer):
         invoice = serializers.IntegerField()
 
-    @extend_schema(responses={200: FinanceRequestSerializer(many=True)})
+    class FilterSerializer(serializers.Serializer):
+        status = serializers.ChoiceField(choices=FinanceRequestStatus.choices, required=False, allow_blank=True)
+
+    @extend_schema(parameters=[FilterSerializer], responses={200: FinanceRequestSerializer(many=True)})
     def get(self, request):
-        requests = selectors.finance_request_list(tenant=self.tenant, status=request.query_params.get("status"))
+        filters = query_filters(self.FilterSerializer, request)
+        requests = selectors.finance_request_list(tenant=self.tenant, status=filters.get("status"))
         return _paginate(self, requests, FinanceRequestSerializer)
 
     @extend_schema(request=InputSerializer, responses={201: FinanceRequestSerializer})

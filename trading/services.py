@@ -26,7 +26,7 @@ import irr
 from core import context
 from core.audit import audit_record
 from core.errors import InvalidInput, NotFound
-from core.money import ZERO, to_money
+from core.money import ZERO, fit_decimal, to_money
 from core.outbox import OutboxMessage, handler_names, outbox_publish, outbox_publish_many, outbox_written
 from core.sql import use_hand_written_sql
 from core.transactions import service_atomic
@@ -71,7 +71,11 @@ def listing_xirr(*, offering: Offering, price: Decimal, as_of: dt.date) -> Decim
         rate = irr.xirr_at_price(flows, as_of, price)
     except irr.IrrError:
         return None
-    return Decimal(repr(round(rate, 8)))
+    # A price far below the flows gives a yield beyond the column (₹1 for a ₹1,000 unit):
+    # stored as unknown, like a price with no yield at all, never overflowing the insert.
+    field = Listing._meta.get_field("xirr")
+    return fit_decimal(Decimal(repr(round(rate, 8))), max_digits=field.max_digits,
+                       decimal_places=field.decimal_places)
 
 
 # --- Fractionalization and posting ---------------------------------------------------------

@@ -387,6 +387,9 @@ WALLET_PROOF_MAX_BYTES = 5 * 1024 * 1024
 WALLET_PAYOUT_RESUME_AFTER = timedelta(minutes=env.int("WALLET_PAYOUT_RESUME_MINUTES", default=10))
 
 # --- Primary platform (invoices app) ------------------------------------------------------
+# Uploads (core/uploads.py): an invoice's attachment (PDF, JPEG, PNG) and a bulk CSV.
+INVOICE_FILE_MAX_BYTES = 5 * 1024 * 1024
+INVOICE_BULK_MAX_BYTES = 1024 * 1024
 # `local`: this app is the primary platform (nothing to import); `http`: pull financed
 # invoices and repayments from an external primary platform (`manage.py import_primary`).
 PRIMARY_PROVIDER = env.str("PRIMARY_PROVIDER", default="local")

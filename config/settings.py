@@ -214,6 +214,11 @@ OTP_MAX_ATTEMPTS = 5
 OTP_MAX_SENDS_PER_PHONE_PER_HOUR = env.int("OTP_MAX_SENDS_PER_PHONE_PER_HOUR", default=5)
 OTP_MAX_SENDS_PER_IP_PER_HOUR = env.int("OTP_MAX_SENDS_PER_IP_PER_HOUR", default=20)
 OTP_TOTP_ISSUER = env.str("TOTP_ISSUER", default="Tranche")
+# The admin's sign-in (accounts/admin_login.py): failures per IP and per account within the
+# window before a lockout for the rest of it.
+ADMIN_LOGIN_MAX_FAILURES_PER_IP = env.int("ADMIN_LOGIN_MAX_FAILURES_PER_IP", default=20)
+ADMIN_LOGIN_MAX_FAILURES_PER_ACCOUNT = env.int("ADMIN_LOGIN_MAX_FAILURES_PER_ACCOUNT", default=5)
+ADMIN_LOGIN_LOCKOUT_SECONDS = env.int("ADMIN_LOGIN_LOCKOUT_SECONDS", default=900)
 # How many proxies sit in front of the app; the client IP is taken that far from the right
 # of X-Forwarded-For. 0 means "use REMOTE_ADDR" (never trust a header nobody sets).
 NUM_PROXIES = env.int("NUM_PROXIES", default=0)

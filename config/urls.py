@@ -1,14 +1,14 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
-from django_otp.admin import OTPAdminSite
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from accounts.admin_login import TrancheAdminSite
 from core.api import ApiNotFoundView, HealthzView, ReadyzView
 from reports.dashboard import dashboard_urls
 from wallet.sandbox_access import sandbox_payment_page_enabled
 
-# Staff must present a TOTP code to log in to the Django admin.
-admin.site.__class__ = OTPAdminSite
+# Staff sign in with phone, password and a TOTP code on one form, throttled (accounts/admin_login.py).
+admin.site.__class__ = TrancheAdminSite
 admin.site.site_header = "Tranche administration"
 admin.site.site_title = "Tranche"
 # The index links to the staff dashboard (reports/dashboard.py).

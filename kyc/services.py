@@ -26,6 +26,7 @@ from rest_framework import exceptions
 from rest_framework.exceptions import ErrorDetail
 
 from core.audit import audit_record
+from core.duties import duty_check_not_own
 from core.errors import DomainError, InvalidState, NotFound, PermissionDenied
 from core.outbox import outbox_publish
 from core.uploads import DOCUMENT_TYPES, upload_check
@@ -246,8 +247,7 @@ def _kyc_review_target(*, actor, profile_id: int) -> KYCProfile:
     profile = KYCProfile.objects.select_for_update().filter(pk=profile_id).first()
     if profile is None:
         raise NotFound()
-    if profile.user_id == actor.pk:
-        raise PermissionDenied("Nobody may review their own KYC.")
+    duty_check_not_own(actor=actor, submitter_id=profile.user_id)
     if profile.status not in (KYCStatus.MANUAL_REVIEW, KYCStatus.PENDING):
         raise InvalidState(f"KYC is {profile.status}; only pending or manual-review KYC can be decided.")
     return profile

@@ -80,7 +80,7 @@ def test_a_deposit_proof_path_names_neither_the_user_nor_the_clients_file(api_cl
     (b"number,buyer_gstin,amount,issue_date,due_date\n" + b"x" * (1024 * 1024), "invalid_file"),  # > 1 MB
 ])
 def test_a_bulk_invoice_file_must_be_a_small_utf8_csv(seller, content, code):
-    world, client = seller
+    _world, client = seller
     response = client.post("/api/v1/invoices/bulk/", {"file": SimpleUploadedFile("rows.csv", content)},
                            format="multipart")
     assert response.status_code == 400, response.content[:200]

@@ -31,6 +31,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from core.audit import audit_record
+from core.duties import duty_check_not_own
 from core.errors import InvalidInput, InvalidState, NotFound, PermissionDenied
 from core.money import PAISA, ZERO, allocate, to_money
 from core.outbox import outbox_publish
@@ -513,6 +514,7 @@ def tax_declaration_decide(*, actor, declaration_id: int, accept: bool, note: st
         declaration = TaxDeclaration.objects.select_for_update().filter(pk=declaration_id).first()
         if declaration is None:
             raise NotFound("No such declaration.")
+        duty_check_not_own(actor=actor, submitter_id=declaration.user_id)
         if declaration.status != DeclarationStatus.PENDING:
             raise InvalidState(f"The declaration is already {declaration.status}.")
         declaration.status = DeclarationStatus.ACCEPTED if accept else DeclarationStatus.REJECTED

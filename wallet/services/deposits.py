@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from accounts.enums import Role
 from core.audit import audit_record
+from core.duties import duty_check_not_own
 from core.errors import InvalidInput, PermissionDenied
 from core.outbox import outbox_publish
 from core.uploads import DOCUMENT_TYPES, CheckedUpload, upload_check
@@ -232,8 +233,7 @@ def _decide_target(*, actor, deposit_id: int) -> Deposit:
         from core.errors import NotFound
 
         raise NotFound("No such deposit.")
-    if deposit.user_id == actor.pk:
-        raise CannotVerifyOwnDeposit()
+    duty_check_not_own(actor=actor, submitter_id=deposit.user_id, error=CannotVerifyOwnDeposit)
     if deposit.status != DepositStatus.PENDING_VERIFICATION:
         raise DepositNotPending(f"The deposit is {deposit.get_status_display().lower()}.")
     return deposit

@@ -24,3 +24,10 @@ class OrganizationRole(models.TextChoices):
 
 
 PLATFORM_ORGANIZATION_SLUG = "platform"
+
+
+class InvitationStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    ACCEPTED = "accepted", "Accepted"
+    DECLINED = "declined", "Declined"
+    REVOKED = "revoked", "Revoked"

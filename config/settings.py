@@ -219,6 +219,8 @@ OTP_TOTP_ISSUER = env.str("TOTP_ISSUER", default="Tranche")
 ADMIN_LOGIN_MAX_FAILURES_PER_IP = env.int("ADMIN_LOGIN_MAX_FAILURES_PER_IP", default=20)
 ADMIN_LOGIN_MAX_FAILURES_PER_ACCOUNT = env.int("ADMIN_LOGIN_MAX_FAILURES_PER_ACCOUNT", default=5)
 ADMIN_LOGIN_LOCKOUT_SECONDS = env.int("ADMIN_LOGIN_LOCKOUT_SECONDS", default=900)
+# An invitation to join an organization (or a party of it) waits this long for its answer.
+INVITATION_TTL_DAYS = env.int("INVITATION_TTL_DAYS", default=14)
 # How many proxies sit in front of the app; the client IP is taken that far from the right
 # of X-Forwarded-For. 0 means "use REMOTE_ADDR" (never trust a header nobody sets).
 NUM_PROXIES = env.int("NUM_PROXIES", default=0)
@@ -295,6 +297,8 @@ SPECTACULAR_SETTINGS = {
         "ErrorCode429Enum": "drf_standardized_errors.openapi_serializers.ErrorCode429Enum.choices",
         "ErrorCode500Enum": "drf_standardized_errors.openapi_serializers.ErrorCode500Enum.choices",
         "UserRoleEnum": "accounts.enums.Role.choices",
+        "OrganizationRoleEnum": "accounts.enums.OrganizationRole.choices",
+        "InvitationStatusEnum": "accounts.enums.InvitationStatus.choices",
         "NotificationKindEnum": "notifications.enums.NotificationKind.choices",
         "NotificationChannelEnum": "notifications.enums.DeliveryChannel.choices",
         "KycKindEnum": "kyc.enums.KYCKind.choices",

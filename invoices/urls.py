@@ -9,6 +9,7 @@ urlpatterns = [
     path("parties/<id:party_id>/members/", api.PartyMemberListApi.as_view(), name="party-members"),
     path("parties/<id:party_id>/members/<id:user_id>/", api.PartyMemberDetailApi.as_view(),
          name="party-member-detail"),
+    path("parties/<id:party_id>/invitations/", api.PartyInvitationListApi.as_view(), name="party-invitations"),
     path("parties/<id:party_id>/dashboard/", api.PartyDashboardApi.as_view(), name="party-dashboard"),
     path("programs/", api.ProgramListApi.as_view(), name="program-list"),
     path("programs/<id:program_id>/", api.ProgramDetailApi.as_view(), name="program-detail"),

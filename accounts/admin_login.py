@@ -91,7 +91,7 @@ class StaffLoginForm(AdminAuthenticationForm):
             raise forms.ValidationError(LOCKED_ERROR.format(minutes=minutes), code="locked")
         user = authenticate(self.request, username=phone, password=password) if phone and password else None
         device = None
-        if user is not None and user.is_active and user.is_staff and token.isdigit():
+        if user is not None and user.is_active and user.is_staff and token.isascii() and token.isdigit():
             device = _verified_device(user, token)
         if device is None:
             admin_login_failed(ip=ip, account=account)

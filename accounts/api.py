@@ -54,8 +54,8 @@ class OtpVerifyApi(APIView):
 
     class InputSerializer(serializers.Serializer):
         phone = serializers.CharField(max_length=32)
-        otp = serializers.RegexField(r"^\d{6}$", error_messages={"invalid": "Enter the 6-digit code."})
-        totp = serializers.RegexField(r"^\d{6}$", required=False, help_text="Staff only: authenticator code.")
+        otp = serializers.RegexField(r"^[0-9]{6}$", error_messages={"invalid": "Enter the 6-digit code."})
+        totp = serializers.RegexField(r"^[0-9]{6}$", required=False, help_text="Staff only: authenticator code.")
 
     class OutputSerializer(serializers.Serializer):
         access = serializers.CharField()

@@ -73,6 +73,7 @@ ENV = {
     "JWT_ACCESS_MINUTES": "120",
     "LOG_LEVEL": "ERROR",
     "SECURE_COOKIES": "0",
+    "SECURE_SSL_REDIRECT": "0",  # wrk and the bench speak plain HTTP to a local port
     "ALLOWED_HOSTS": "127.0.0.1,localhost",
     "BUYER_FEE_BPS": "25",
 }

@@ -46,6 +46,7 @@ BENCH_ENV = {
     "DEBUG": "0",
     # DEBUG off: sandboxes allowed out loud, and keys drawn for this run (config/production.py).
     "SANDBOX_PROVIDERS": "1",
+    "SECURE_SSL_REDIRECT": "0",  # plain HTTP and ws:// to a local port
     "SECRET_KEY": secrets.token_urlsafe(64),
     "JWT_SIGNING_KEY": secrets.token_urlsafe(64),
     "FIELD_ENCRYPTION_KEYS": "0Ah9B8-adaICXVdTx6j8Vqz7Nmfvx1S9FTPYdLSWtx4=",

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "corsheaders",
     "rest_framework",
     "rest_framework_simplejwt.token_blacklist",
     "drf_spectacular",
@@ -71,7 +72,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "core.middleware.RequestIdMiddleware",
     "integrations.middleware.SandboxNoticeMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
     "core.middleware.RequestLimitsMiddleware",
+    "core.middleware.StaffNetworkMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -210,8 +213,12 @@ LOGIN_URL = "admin:login"
 OTP_LENGTH = 6
 OTP_TTL_SECONDS = env.int("OTP_TTL_SECONDS", default=300)
 OTP_RESEND_SECONDS = env.int("OTP_RESEND_SECONDS", default=30)
-OTP_MAX_ATTEMPTS = 5
-OTP_MAX_SENDS_PER_PHONE_PER_HOUR = env.int("OTP_MAX_SENDS_PER_PHONE_PER_HOUR", default=5)
+# Sign-in limits (accounts.services), keyed so that a stranger cannot spend the owner's:
+# wrong tries and sends per phone and IP, with a ceiling per phone across all IPs.
+OTP_MAX_ATTEMPTS = 5  # wrong tries per phone and IP, until that pair asks for a new code
+OTP_MAX_FAILURES_PER_PHONE_PER_HOUR = env.int("OTP_MAX_FAILURES_PER_PHONE_PER_HOUR", default=50)
+OTP_MAX_SENDS_PER_PHONE_PER_IP_PER_HOUR = env.int("OTP_MAX_SENDS_PER_PHONE_PER_IP_PER_HOUR", default=5)
+OTP_MAX_SENDS_PER_PHONE_PER_HOUR = env.int("OTP_MAX_SENDS_PER_PHONE_PER_HOUR", default=20)
 OTP_MAX_SENDS_PER_IP_PER_HOUR = env.int("OTP_MAX_SENDS_PER_IP_PER_HOUR", default=20)
 OTP_TOTP_ISSUER = env.str("TOTP_ISSUER", default="Tranche")
 # The admin's sign-in (accounts/admin_login.py): failures per IP and per account within the
@@ -425,13 +432,32 @@ REPORT_EXPORT_KEEP_HOURS = env.int("REPORT_EXPORT_KEEP_HOURS", default=24)
 # --- Idempotency ------------------------------------------------------------------------
 IDEMPOTENCY_KEY_TTL = timedelta(hours=24)
 
-# --- Security ---------------------------------------------------------------------------
+# --- Security (docs/security.md) ----------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 if not DEBUG:
     SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=True)
     CSRF_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=True)
+# HTTPS only, with production defaults when DEBUG is off: plain HTTP is redirected (but the load
+# balancer's health probes), and browsers remember it (HSTS). Behind a proxy that ends TLS,
+# its X-Forwarded-Proto says the request was HTTPS (trusted only with NUM_PROXIES set).
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31_536_000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+if NUM_PROXIES:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# CORS for browser clients (django-cors-headers): only these origins, only the API.
+CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
+CORS_URLS_REGEX = r"^/api/.*$"
+CORS_ALLOW_HEADERS = ("accept", "authorization", "content-type", "idempotency-key", "x-organization",
+                      "x-request-id")
+CORS_EXPOSE_HEADERS = ("retry-after", "x-request-id", "x-sandbox-providers")
+# Optional: staff endpoints (the admin, /api/v1/admin/, /api/v1/verifier/) only from these
+# networks (CIDRs, comma-separated); empty = from anywhere (core.middleware).
+STAFF_ALLOWED_NETWORKS = env.list("STAFF_ALLOWED_NETWORKS", default=[])
 
 # --- Logging: one JSON object a line, with the request id --------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")

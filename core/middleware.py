@@ -74,3 +74,33 @@ class RequestLimitsMiddleware:
                 return error_response(status=400, code="null_characters_not_allowed", kind="validation_error",
                                       detail="Query parameters cannot contain NUL characters.", attr=name)
         return self.get_response(request)
+
+
+STAFF_PATH_PREFIXES = ("/admin/", "/api/v1/admin/", "/api/v1/verifier/")
+
+
+class StaffNetworkMiddleware:
+    """With `STAFF_ALLOWED_NETWORKS` set, the staff endpoints answer only clients in those
+    networks (the client IP as everywhere: `client_ip`, `NUM_PROXIES`); from anywhere else they
+    are a 404, as if they did not exist. Empty (the default): no restriction."""
+
+    def __init__(self, get_response):
+        import ipaddress
+
+        self.get_response = get_response
+        self.networks = [ipaddress.ip_network(network.strip(), strict=False)
+                         for network in settings.STAFF_ALLOWED_NETWORKS if network.strip()]
+
+    def __call__(self, request):
+        if self.networks and request.path.startswith(STAFF_PATH_PREFIXES) and not self._allowed(request):
+            return error_response(status=404, code="not_found", detail="Not found.")
+        return self.get_response(request)
+
+    def _allowed(self, request) -> bool:
+        import ipaddress
+
+        try:
+            address = ipaddress.ip_address(client_ip(request) or "")
+        except ValueError:
+            return False
+        return any(address in network for network in self.networks)

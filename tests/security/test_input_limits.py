@@ -12,8 +12,6 @@ from django.urls import get_resolver
 from rest_framework.parsers import JSONParser
 from rest_framework.views import APIView
 
-from core.money import MAX_AMOUNT, MoneyOutOfRange, fit_decimal, to_money
-from core.parsers import BoundedJSONParser
 from tests.conftest import authenticate
 from tests.fuzz.test_hostile_inputs import error_shape_problem
 from tests.trading.factories import make_offering, post_primary, trader
@@ -72,6 +70,8 @@ def test_a_lone_surrogate_in_a_choice_field_is_a_400(investor_client, path, body
 
 def test_every_json_endpoint_uses_the_bounded_parser():
     """The class closed for good: no view parses JSON with DRF's unbounded parser."""
+    from core.parsers import BoundedJSONParser
+
     offenders = []
 
     def walk(patterns, prefix=""):
@@ -192,6 +192,8 @@ def test_an_offering_whose_implied_yield_overflows_is_refused():
 
 
 def test_money_beyond_its_column_is_refused_where_it_is_computed():
+    from core.money import MAX_AMOUNT, MoneyOutOfRange, to_money
+
     assert to_money(MAX_AMOUNT) == MAX_AMOUNT
     with pytest.raises(MoneyOutOfRange):
         to_money(MAX_AMOUNT + Decimal("0.01"))
@@ -200,6 +202,8 @@ def test_money_beyond_its_column_is_refused_where_it_is_computed():
 
 
 def test_a_rate_that_does_not_fit_is_unknown_not_an_overflow():
+    from core.money import fit_decimal
+
     assert fit_decimal(Decimal("9999.99999999"), max_digits=12, decimal_places=8) == Decimal("9999.99999999")
     assert fit_decimal(Decimal("10000"), max_digits=12, decimal_places=8) is None
     assert fit_decimal(Decimal("Infinity"), max_digits=12, decimal_places=8) is None

@@ -7,7 +7,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from accounts.enums import Role
-from accounts.models import Invitation, OrganizationMembership
+from accounts.models import OrganizationMembership
 from invoices.models import PartyMembership
 from tests.accounts.factories import UserFactory
 from tests.conftest import authenticate
@@ -98,6 +98,8 @@ def test_the_invited_user_accepts_and_keeps_working_in_their_own_organization(wo
 
 
 def test_nobody_else_can_accept_an_invitation(world, investor_client):
+    from accounts.models import Invitation
+
     world.client(world.admin).post("/api/v1/organization/invitations/", {"phone": "+919833333333"}, format="json")
     invitation = Invitation.objects.get()
     response = investor_client.post(f"/api/v1/invitations/{invitation.pk}/accept/")
@@ -110,6 +112,8 @@ def test_an_expired_or_revoked_invitation_cannot_be_accepted(world):
     from datetime import timedelta
 
     from django.utils import timezone
+
+    from accounts.models import Invitation
 
     invitee = UserFactory(phone="+919844444444")
     admin = world.client(world.admin)
@@ -124,6 +128,8 @@ def test_an_expired_or_revoked_invitation_cannot_be_accepted(world):
 
 
 def test_non_admins_cannot_invite(world):
+    from accounts.models import Invitation
+
     response = world.client(world.signer_a).post(f"/api/v1/parties/{world.seller.pk}/invitations/",
                                                  {"phone": "+919855555555", "role": "supervisor"}, format="json")
     assert response.status_code == 403

@@ -8,8 +8,6 @@ from decimal import Decimal
 import pytest
 from openpyxl import load_workbook
 
-from core.documents import PdfHeading, PdfTable, PdfText, pdf_build
-from core.exports import csv_bytes, csv_cell, xlsx_write
 from tests.accounts.factories import UserFactory
 from tests.conftest import authenticate
 
@@ -61,6 +59,8 @@ def test_unclosed_markup_in_a_users_name_is_printed_not_a_500(api_client):
 
 
 def test_the_pdf_helper_prints_markup_as_text_everywhere():
+    from core.documents import PdfHeading, PdfTable, PdfText, pdf_build
+
     hostile = '<img src="http://127.0.0.1:9/x"/><b>unclosed <font name="nope">'
     pdf = pdf_build(title=hostile, blocks=[
         PdfHeading(hostile), PdfText(hostile),
@@ -73,6 +73,8 @@ def test_reportlab_trusts_no_outside_resource():
     from reportlab import rl_config
     from reportlab.lib.utils import open_for_read
 
+    import core.documents  # noqa: F401 (sets the trust on import)
+
     assert rl_config.trustedSchemes == [] and rl_config.trustedHosts == []
     with pytest.raises(OSError):
         open_for_read("http://127.0.0.1:9/anything")
@@ -80,6 +82,8 @@ def test_reportlab_trusts_no_outside_resource():
 
 @pytest.mark.parametrize("text", [FORMULA, "+1+1", "-2+3", "@SUM(A1)", "\tTAB", "\rCR"])
 def test_every_csv_and_xlsx_cell_that_could_be_a_formula_is_neutralised(text, tmp_path):
+    from core.exports import csv_bytes, csv_cell, xlsx_write
+
     assert csv_cell(text) == "'" + text
     assert csv_bytes(["h"], [[text]]).decode().splitlines()[1].startswith(('"\'', "'"))
     target = tmp_path / "out.xlsx"
@@ -90,6 +94,8 @@ def test_every_csv_and_xlsx_cell_that_could_be_a_formula_is_neutralised(text, tm
 
 
 def test_numbers_stay_numbers():
+    from core.exports import csv_cell
+
     assert csv_cell(Decimal("-12.50")) == "-12.50" and csv_cell(-3) == "-3"
     assert csv_cell("plain") == "plain"
     assert csv_cell("+919876543210") == "+919876543210"  # a phone is a signed number, not a formula

@@ -8,6 +8,7 @@ import json
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 from django.urls import get_resolver
 from rest_framework.parsers import JSONParser
 from rest_framework.views import APIView
@@ -169,6 +170,8 @@ def test_a_listing_whose_yield_overflows_its_column_is_posted_with_no_yield(api_
     assert response.json()["xirr"] is None
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql",
+                    reason="SQLite stores decimals as floating point: a price this large cannot be read back there")
 def test_a_balance_check_past_what_money_can_hold_is_a_400(api_client):
     offering = make_offering()
     seller = trader("100000.00")

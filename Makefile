@@ -58,7 +58,7 @@ schema: install-dev
 
 # The Postman collection in docs/postman/ (tests/core/test_postman.py checks it is current).
 postman: install-dev
-	DEBUG=1 $(BIN)/python manage.py export_postman
+	DEBUG=1 $(BIN)/python -m tools.export_postman
 
 bench: install-dev
 	$(BIN)/python bench/xirr.py

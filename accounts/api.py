@@ -10,7 +10,7 @@ from rest_framework_simplejwt.views import TokenRefreshView
 
 from accounts import invitations, selectors, services
 from accounts.authentication import ACTOR_CLAIM
-from accounts.enums import InvitationStatus, OrganizationRole, Role
+from accounts.enums import InvitationStatus, OnboardingStepStatus, OrganizationRole, Role
 from accounts.permissions import ADMIN_ROLES, SUPER_ADMIN_ROLES, IsStaffRole
 from accounts.selectors import onboarding_status
 from accounts.tenancy import TenantAdminApiMixin
@@ -201,6 +201,30 @@ class AdminUserOutputSerializer(serializers.Serializer):
     last_login = serializers.DateTimeField(allow_null=True)
     kyc_status = serializers.CharField()
     bank_status = serializers.CharField()
+
+
+class AdminUserListApi(APIView):
+    """Search users (phone, name, email) and filter by role, KYC and bank status, active flag."""
+    pagination_class = PagePagination  # the GET answers a page; documents it in the schema
+
+    permission_classes = (IsStaffRole(roles=ADMIN_ROLES),)
+
+    class FilterSerializer(serializers.Serializer):
+        search = serializers.CharField(required=False, allow_blank=True, max_length=100)
+        role = serializers.ChoiceField(choices=Role.choices, required=False)
+        kyc_status = serializers.ChoiceField(choices=OnboardingStepStatus.choices, required=False)
+        bank_status = serializers.ChoiceField(choices=OnboardingStepStatus.choices, required=False)
+        is_active = serializers.BooleanField(required=False, allow_null=True, default=None)
+
+    OutputSerializer = AdminUserOutputSerializer  # the same shape as one user's detail
+
+    @extend_schema(parameters=[FilterSerializer], responses={200: OutputSerializer(many=True)})
+    def get(self, request):
+        filters = self.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        paginator = PagePagination()
+        page = paginator.paginate_queryset(selectors.user_list_for_staff(**filters.validated_data), request, view=self)
+        return paginator.get_paginated_response(self.OutputSerializer(page, many=True).data)
 
 
 class AdminUserDetailApi(APIView):

@@ -23,6 +23,19 @@ class OrganizationRole(models.TextChoices):
     MEMBER = "member", "Member"
 
 
+class OnboardingStepStatus(models.TextChoices):
+    """What `GET /me/` and the staff user list say of an onboarding step (KYC, bank account).
+    The KYC app owns the steps; these are the words it may answer with (a test keeps them in
+    step with `kyc.enums`), so accounts can validate a filter without importing kyc."""
+
+    NOT_STARTED = "not_started", "Not started"
+    PENDING = "pending", "Pending"
+    MANUAL_REVIEW = "manual_review", "Manual review"
+    VERIFIED = "verified", "Verified"
+    REJECTED = "rejected", "Rejected"
+    FAILED = "failed", "Failed"
+
+
 PLATFORM_ORGANIZATION_SLUG = "platform"
 
 

@@ -19,5 +19,6 @@ urlpatterns = [
     path("organization/invitations/<id:invitation_id>/", api.OrganizationInvitationDetailApi.as_view(),
          name="organization-invitation-detail"),
     path("admin/users/<id:user_id>/", api.AdminUserDetailApi.as_view(), name="admin-user-detail"),
+    path("admin/users/", api.AdminUserListApi.as_view(), name="admin-users"),
     path("admin/impersonations/", api.ImpersonationApi.as_view(), name="admin-impersonations"),
 ]

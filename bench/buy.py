@@ -204,8 +204,8 @@ class StatisticsKeeper(threading.Thread):
     foreign-key checks then scan whole tables, and a buy's database time grows with every
     trade. The check runs more often than autovacuum's default naptime (60 s) because the
     bench's trade tables start empty and grow fast; the rule keeps it from re-analysing
-    tables that barely changed (analysing the whole database every 5 s took 0.2–0.5 s of a
-    core each time)."""
+    tables that barely changed (analysing the whole database every 5 s cost too much:
+    docs/benchmarks.md, "Marketplace buy")."""
 
     DUE = """
         SELECT format('%I.%I', s.schemaname, s.relname)

@@ -83,7 +83,7 @@ def seed(*, users: int, transfers: int, tds: int):
 
     from accounts.enums import Role
     from accounts.models import User
-    from kyc.crypto import blind_index, encrypt
+    from core.crypto import blind_index, encrypt
     from kyc.enums import KYCStatus
     from kyc.models import KYCProfile
     from wallet.enums import AccountKind
@@ -159,34 +159,35 @@ def seed(*, users: int, transfers: int, tds: int):
         cursor.execute("SELECT id FROM wallet_journalentry ORDER BY id LIMIT 1")
         entry_id = cursor.fetchone()[0]
         cursor.execute("""
-            INSERT INTO trading_distribution (offering_id, reference, amount, received_on, source, interest_topup,
+            INSERT INTO servicing_distribution (offering_id, reference, amount, received_on, source, interest_topup,
                 status, created_by_id, created_at, receipt_entry_id, journal_entry_id, record_date, paid_at,
                 principal, interest, tds, spread, shortfall, matured)
             SELECT %s, 'bench-' || n, 1000.00, date '2026-04-01' + (n %% 91), 'admin', 0, 'paid', NULL, now(),
                    %s, %s, date '2026-04-01' + (n %% 91), now(), 0, 1000.00, 100.00, 0, 0, false
             FROM generate_series(1, %s) AS n""", [offering.pk, entry_id, entry_id, distributions])
         cursor.execute("""
-            INSERT INTO trading_distributionline (distribution_id, offering_id, holding_id, user_id, units,
+            INSERT INTO servicing_distributionline (distribution_id, offering_id, holding_id, user_id, units,
                 principal, interest, gross, tds, net, paid_on, created_at)
             SELECT d.id, %s, h.id, h.owner_id, 1, 0, 12000.00, 12000.00, 1200.00, 10800.00, d.received_on, now()
-            FROM trading_distribution d CROSS JOIN trading_holding h
+            FROM servicing_distribution d CROSS JOIN trading_holding h
             WHERE h.owner_id IS NOT NULL AND d.offering_id = %s
             LIMIT %s""", [offering.pk, offering.pk, tds])
-        cursor.execute("SELECT id FROM trading_taxrule WHERE section = '393(1)'")
+        cursor.execute("SELECT id FROM tax_taxrule WHERE section = '393(1)'")
         rule_id = cursor.fetchone()[0]
         # One in twenty has no valid PAN (20%, remark C); one in fifty a Form 15G (remark B).
         cursor.execute("""
-            INSERT INTO trading_tdsdeduction (user_id, distribution_line_id, tax_rule_id, section, financial_year,
+            INSERT INTO tax_tdsdeduction (user_id, source_type, source_id, tax_rule_id, section, financial_year,
                 pan_masked, pan_index, pan_valid, reason, gross, rate, tds, net, deducted_on, created_at)
-            SELECT l.user_id, l.id, %s, '393(1)', '2026-27', 'XXXXXX000K', '', (l.id %% 20 <> 0),
+            SELECT l.user_id, 'servicing.distributionline', l.id, %s, '393(1)', '2026-27', 'XXXXXX000K', '',
+                   (l.id %% 20 <> 0),
                    CASE WHEN l.id %% 50 = 0 THEN 'declaration' ELSE 'deducted' END, 12000.00,
                    CASE WHEN l.id %% 50 = 0 THEN 0 WHEN l.id %% 20 = 0 THEN 0.2 ELSE 0.1 END,
                    CASE WHEN l.id %% 50 = 0 THEN 0 WHEN l.id %% 20 = 0 THEN 2400.00 ELSE 1200.00 END,
                    CASE WHEN l.id %% 50 = 0 THEN 12000.00 WHEN l.id %% 20 = 0 THEN 9600.00 ELSE 10800.00 END,
                    l.paid_on, now()
-            FROM trading_distributionline l WHERE l.user_id IS NOT NULL""", [rule_id])
+            FROM servicing_distributionline l WHERE l.user_id IS NOT NULL""", [rule_id])
         cursor.execute("ANALYZE")
-        cursor.execute("SELECT count(*) FROM trading_tdsdeduction")
+        cursor.execute("SELECT count(*) FROM tax_tdsdeduction")
         print(f"  TDS rows: {cursor.fetchone()[0]:,}")
     timed("TDS deductions", started)
 
@@ -219,7 +220,7 @@ def main() -> None:
         seed(users=args.users, transfers=args.transfers, tds=args.tds)
         # Measure on a fresh connection, as a web process would. The seeding one has run
         # the bulk INSERTs, which cross `jit_above_cost`: once a session has loaded LLVM's
-        # JIT, each parallel worker it starts loads it too (~20 ms on every parallel plan).
+        # JIT, each parallel worker it starts loads it too (docs/benchmarks.md, "Reports").
         from django.db import connections
 
         connections.close_all()

@@ -1,6 +1,7 @@
 """Benchmark: XIRR over a batch of realistic series, and one 24-flow call.
 
     .venv/bin/python bench/xirr.py [--series 10000] [--seed 20240601] [--repeat 7]
+    .venv/bin/python bench/xirr.py --compare-with TREE [--rounds 40]
 
 Builds series the way the platform holds them: Python lists of (date, Decimal) pairs, one
 investment then 3-24 monthly repayments, priced to yields between -20% and +40% (fixed
@@ -13,6 +14,16 @@ the ratio to the pyxirr loop, each method's largest difference from pyxirr, and 
 ``xirr_many``'s time splits between reading the Python objects and solving. Then times one
 24-flow ``xirr`` call (median of many, microseconds). Results and their reading:
 docs/benchmarks.md, "XIRR".
+
+``--compare-with TREE`` times this tree's ``irr`` against the ``irr`` of another source tree
+(a worktree of main, say, with its packer built: ``git worktree add /tmp/irr-before main &&
+.venv/bin/python /tmp/irr-before/irr/_build.py``), for a change to the solver: both loaded
+in this process, the same work alternated round by round, in CPU time
+(``time.process_time``): ``xirr_many`` on the batch (Decimal, then float amounts), one
+24-flow ``xirr``, a loop of ``xirr`` over 1,000 series. It prints each version's minimum
+over the rounds and the ratio of the minima (this tree / the other), with the median of the
+per-round ratios. On a shared machine separate runs drift by more than a solver change
+costs; alternating in one process keeps both versions under the same conditions.
 """
 
 from __future__ import annotations
@@ -176,11 +187,69 @@ def single_call(batch, samples: int = 20_000) -> None:
             print(f"one 24-flow call, {label:7} amounts, {name:12} median {median:6.2f} us")
 
 
+def load_other_irr(root: Path):
+    """The ``irr`` package of another source tree, imported beside this tree's (each
+    function keeps its own modules); this tree's stay in ``sys.modules``."""
+    ours = {name: module for name, module in sys.modules.items() if name == "irr" or name.startswith("irr.")}
+    for name in ours:
+        del sys.modules[name]
+    sys.path.insert(0, str(root))
+    try:
+        import irr as other
+
+        return other
+    finally:
+        sys.path.remove(str(root))
+        for name in [name for name in sys.modules if name == "irr" or name.startswith("irr.")]:
+            del sys.modules[name]
+        sys.modules.update(ours)
+
+
+def cpu_time(function, calls: int) -> float:
+    began = time.process_time()
+    for _ in range(calls):
+        function()
+    return (time.process_time() - began) / calls
+
+
+def compare_trees(other_root: Path, batch, rounds: int) -> None:
+    """This tree's irr against ``other_root``'s, alternated in one process (CPU time)."""
+    other = load_other_irr(other_root)
+    ours = sys.modules["irr"]
+    floats = [[(date, float(amount)) for date, amount in flows] for flows in batch]
+    flows = next(flows for flows in batch if len(flows) == 25)
+    cases = {
+        f"xirr_many, {len(batch):,} Decimal series": (lambda irr: lambda: irr.xirr_many(batch), 3),
+        f"xirr_many, {len(batch):,} float series": (lambda irr: lambda: irr.xirr_many(floats), 3),
+        "xirr, one 24-flow series": (lambda irr: lambda: irr.xirr(flows), 2000),
+        "xirr loop, 1,000 series": (lambda irr: lambda: [irr.xirr(each) for each in batch[:1000]], 1),
+    }
+    print(f"\n{other_root} (other) against this tree, {rounds} rounds, CPU time, minimum over rounds")
+    for name, (make, calls) in cases.items():
+        run_other, run_ours = make(other), make(ours)
+        run_other(), run_ours()
+        times_other, times_ours = [], []
+        for index in range(rounds):
+            if index % 2:
+                times_ours.append(cpu_time(run_ours, calls))
+                times_other.append(cpu_time(run_other, calls))
+            else:
+                times_other.append(cpu_time(run_other, calls))
+                times_ours.append(cpu_time(run_ours, calls))
+        ratios = [mine / theirs for theirs, mine in zip(times_other, times_ours, strict=True)]
+        print(
+            f"{name:34} other {min(times_other) * 1e6:10.1f} us  this {min(times_ours) * 1e6:10.1f} us  "
+            f"this / other {min(times_ours) / min(times_other):.3f} (median of rounds {statistics.median(ratios):.3f})"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--series", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=20240601)
     parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--compare-with", type=Path, help="another source tree whose irr to time against")
+    parser.add_argument("--rounds", type=int, default=40, help="rounds of --compare-with")
     arguments = parser.parse_args()
     print(
         f"python {platform.python_version()}, numpy {np.__version__}, pyxirr {pyxirr.__version__}"
@@ -192,6 +261,9 @@ def main() -> None:
     else:
         print(f"irr packer: compiled ({Path(sys.modules['irr._speedups'].__file__).name})")
     batch = build_series(arguments.series, arguments.seed)
+    if arguments.compare_with is not None:
+        compare_trees(arguments.compare_with.resolve(), batch, arguments.rounds)
+        return
     compare(batch, arguments.repeat, "Decimal")
     floats = [[(date, float(amount)) for date, amount in flows] for flows in batch]
     compare(floats, arguments.repeat, "float")

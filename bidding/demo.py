@@ -14,10 +14,9 @@ from django.utils import timezone
 
 from accounts.enums import Role
 from bidding.services import bid_accept, bid_expire_due, bid_place, bid_reject, bid_withdraw
-from invoices.offering_models import Offering
 from kyc.selectors import onboarding_status
 from trading.enums import ListingKind, ListingStatus
-from trading.models import Listing
+from trading.models import Listing, Offering
 from trading.services import listing_buy, listing_post_primary, listing_post_secondary, offering_fractionalize
 from wallet.selectors import wallet_balance
 

@@ -34,14 +34,17 @@ from core.audit import audit_record
 from core.errors import InvalidInput, NotFound, PermissionDenied
 from core.money import ZERO, to_money
 from core.outbox import outbox_publish
+from core.retry import retry_on_deadlock
 from core.transactions import service_atomic
+from kyc.permissions import require_can_trade
 from trading.enums import ListingKind, ListingStatus
 from trading.errors import BelowMinimumUnits, InsufficientUnits, ListingClosed, SelfTrade
 from trading.models import Listing, Trade
-from trading.services import fee_for, listing_buy, require_can_trade, settle_locked_listing
+from trading.settlement import listing_buy, settle_locked_listing
+from trading.settlement.rules import fee_for
 from wallet.errors import InsufficientFunds
 from wallet.selectors import wallet_balance
-from wallet.services import retry_on_deadlock, wallet_hold, wallet_open, wallet_release
+from wallet.services import wallet_hold, wallet_open, wallet_release
 
 BIDDER, SELLER = "bidder", "seller"
 

@@ -1,8 +1,9 @@
 """ASGI entry point: the `ws` process (uvicorn) serves WebSockets under /ws/.
 
 HTTP is routed here too so one process can serve everything in development (`make run`),
-but production sends only /ws/ to this process: the same DRF views run about 3x faster
-under gunicorn.
+but production sends only /ws/ to this process: HTTP goes to the `web` process (gunicorn's
+sync workers, which the buy benchmark measures), where a sync DRF view needs no hand-off
+between the event loop and a thread.
 
 WebSockets are authenticated by the access JWT, never by cookies, so a cross-site page
 cannot ride on a user's session; the Origin check would only refuse mobile clients (which

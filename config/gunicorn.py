@@ -3,15 +3,14 @@
 
 Garbage collection. Most of a worker's heap lives as long as the process: the imported
 modules, Django's URL resolvers, DRF's and psycopg's caches. CPython's collector walks all
-of it on every full (generation 2) collection, which under load took 55–70 ms of a worker's
-CPU (76–149 ms of wall time) each time: a pause that lands on the request in hand and on the
-requests queued behind it (docs/benchmarks.md, "Seventh round"). So each worker collects
-once and freezes what is left (`gc.freeze()`), when it starts and again once warmed up,
-since the first requests build caches of their own: the collector never walks those objects
-again, and a full collection then takes 1–2 ms of CPU. Both collections run outside any
-request (the second after its response is written). A frozen object is still freed when
-its last reference goes; only a reference cycle among frozen objects is never collected,
-which costs nothing for objects that live as long as the process.
+of it on every full (generation 2) collection: a pause that lands on the request in hand
+and on the requests queued behind it (measured in docs/benchmarks.md, "Marketplace buy").
+So each worker collects once and freezes what is left (`gc.freeze()`), when it starts and
+again once warmed up, since the first requests build caches of their own: the collector
+never walks those objects again. Both collections run outside any request (the second
+after its response is written). A frozen object is still freed when its last reference
+goes; only a reference cycle among frozen objects is never collected, which costs nothing
+for objects that live as long as the process.
 """
 
 import gc

@@ -28,7 +28,7 @@ PLACEHOLDER_MARKERS = (
     "django-insecure",
 )
 # The signing secrets held to the rules above (FIELD_ENCRYPTION_KEYS are Fernet keys, checked
-# as such by kyc.crypto).
+# as such by core.crypto).
 SECRETS = ("SECRET_KEY", "JWT_SIGNING_KEY", "BLIND_INDEX_KEY")
 
 

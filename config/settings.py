@@ -64,7 +64,10 @@ INSTALLED_APPS = [
     "kyc",
     "wallet",
     "invoices",
+    "tax",
     "trading",
+    # After trading and before bidding: `seed_demo_data` seeds apps in this order.
+    "servicing",
     "bidding",
     "reports",
 ]
@@ -195,7 +198,7 @@ CELERY_BEAT_SCHEDULE = {
     "invoices-overdue": {"task": "invoices.tasks.overdue_sweep_task", "schedule": 3600.0},
     "trading-listing-expiry": {"task": "trading.tasks.listing_expire_task", "schedule": 60.0},
     "servicing-days-past-due": {
-        "task": "trading.servicing.tasks.days_past_due_task",
+        "task": "servicing.tasks.days_past_due_task",
         "schedule": crontab(hour=0, minute=15),  # daily, 00:15 Asia/Kolkata
     },
     "bidding-bid-expiry": {"task": "bidding.tasks.bid_expire_task", "schedule": 60.0},
@@ -368,12 +371,16 @@ RAZORPAYX_ACCOUNT_NUMBER = env.str("RAZORPAYX_ACCOUNT_NUMBER", default="")
 # --- KYC and onboarding (kyc app) -------------------------------------------------------
 # The wallet composes KYC and bank status with whether its accounts are open.
 ONBOARDING_PROVIDER = "wallet.selectors.wallet_onboarding_status"
+# The staff user list (accounts) annotates KYC and bank status with the KYC app's own rule.
+ONBOARDING_ANNOTATION = "kyc.selectors.users_with_onboarding"
+# Every app that pays investors income adds its rows to their tax statement (tax.selectors).
+TAX_INCOME_SOURCES = ["servicing.selectors.tax_income_for_user"]
 # Below this name-match score (0-100) a PAN goes to manual review and a bank account fails.
 KYC_NAME_MATCH_THRESHOLD = env.int("KYC_NAME_MATCH_THRESHOLD", default=80)
 KYC_VERIFY_MAX_ATTEMPTS = env.int("KYC_VERIFY_MAX_ATTEMPTS", default=6)
 KYC_DOCUMENT_MAX_BYTES = 5 * 1024 * 1024
 KYC_MAX_BANK_ACCOUNTS = 5
-# Encryption at rest (kyc/crypto.py): comma-separated Fernet keys, the first encrypts, all
+# Encryption at rest (core/crypto.py): comma-separated Fernet keys, the first encrypts, all
 # decrypt (rotate with `manage.py rotate_encryption_keys`); HMAC key for blind indexes.
 FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])
 BLIND_INDEX_KEY = env.str("BLIND_INDEX_KEY", default="")

@@ -21,6 +21,8 @@ api_v1 = [
     path("", include("wallet.urls")),
     path("", include("invoices.urls")),
     path("", include("trading.urls")),
+    path("", include("servicing.urls")),
+    path("", include("tax.urls")),
     path("", include("bidding.urls")),
     path("", include("reports.urls")),
 ]

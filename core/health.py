@@ -29,9 +29,9 @@ def check_broker() -> str | None:
     if settings.CELERY_TASK_ALWAYS_EAGER or settings.CELERY_BROKER_URL.startswith("memory://"):
         return None  # eager mode: there is no broker to reach
     try:
-        from config.celery import app
+        from celery import current_app
 
-        with app.connection_for_write() as conn:
+        with current_app.connection_for_write() as conn:
             conn.ensure_connection(max_retries=1, timeout=2)
     except Exception as exc:
         return type(exc).__name__

@@ -43,3 +43,48 @@ class AddIndexConcurrentlyOnPostgres(migrations.AddIndex):
     @staticmethod
     def _concurrently(schema_editor) -> dict:
         return {"concurrently": True} if schema_editor.connection.vendor == "postgresql" else {}
+
+
+class LoadSQLFile(migrations.RunSQL):
+    """Load a `.sql` file of database functions (`CREATE OR REPLACE FUNCTION …`) on PostgreSQL;
+    nothing on SQLite. The function's body lives in the file, beside the Python it mirrors
+    (STYLE.md 13), never in a migration.
+
+    `sha256` is the file's digest when the migration was written. Each change of a file
+    needs a new migration that loads it again (recording the new digest), since an applied
+    migration never runs twice; tests/core/test_sql_functions.py fails while the newest
+    loader of a file records another digest, and checks that the installed functions are
+    the file's. An older migration loads the file as it is now, which is safe because the
+    files hold PL/pgSQL only: its statements are resolved when the function first runs, not
+    when it is created, so a table renamed by a later migration is no obstacle.
+
+    `drop`: statements run before the file (e.g. `DROP FUNCTION IF EXISTS` of a signature the
+    file no longer has: `CREATE OR REPLACE` would otherwise add an overload beside it);
+    `reverse_sql`: what undoes it (DROP, or loading nothing)."""
+
+    def __init__(self, path: str, *, sha256: str, drop=(), reverse_sql=()):
+        self.path, self.sha256, self.drop = path, sha256, list(drop)
+        super().__init__(sql=[], reverse_sql=list(reverse_sql) or migrations.RunSQL.noop)
+
+    def deconstruct(self):
+        return self.__class__.__qualname__, [self.path], {"sha256": self.sha256, "drop": self.drop}
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor != "postgresql":
+            return
+        from pathlib import Path
+
+        from django.conf import settings
+
+        for statement in self.drop:
+            schema_editor.execute(statement, params=None)
+        # params=None: the file is sent as it is (no %-interpolation of its text).
+        schema_editor.execute((Path(settings.BASE_DIR) / self.path).read_text(encoding="utf-8"), params=None)
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor == "postgresql" and self.reverse_sql is not migrations.RunSQL.noop:
+            for statement in self.reverse_sql:
+                schema_editor.execute(statement, params=None)
+
+    def describe(self):
+        return f"Load {self.path} (PostgreSQL)"

@@ -4,8 +4,9 @@ Floats are refused outright: a float on a money path is a bug, so `to_money(0.1)
 rather than quietly carrying 0.1000000000000000055511151231257827.
 """
 
+import math
 from collections.abc import Sequence
-from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.db import models
 
@@ -64,26 +65,42 @@ def allocate(total: Decimal, weights: Sequence[Decimal | int]) -> list[Decimal]:
     paise left over go one each to the parts with the largest remainders (ties to the
     earlier part, so the result is deterministic). No part differs from its exact share by
     a paisa or more. Works for negative totals too (the sign is carried through).
+
+    All of it is integer arithmetic: the weights are scaled to integers (Decimal weights by
+    a power of ten), so part i's share is ``paise * w_i / W`` with remainder
+    ``paise * w_i mod W``, and equal remainders compare equal. (Comparing 28-digit decimal
+    quotients told 11/37 from 11/37 and gave the paisa to the later part: issue 24.)
     """
     total = to_money(total)
     if not weights:
         raise ValueError("allocate needs at least one weight.")
-    weights = [Decimal(w) for w in weights]
-    if any(w < 0 for w in weights):
-        raise ValueError("Weights must not be negative.")
-    weight_sum = sum(weights)
+    integer_weights = _integer_weights(weights)
+    weight_sum = sum(integer_weights)
     if weight_sum == 0:
         raise ValueError("Weights must not all be zero.")
 
     sign = -1 if total < 0 else 1
     total_paise = int(abs(total) / PAISA)
-    exact = [Decimal(total_paise) * w / weight_sum for w in weights]
-    floors = [int(share.to_integral_value(rounding=ROUND_DOWN)) for share in exact]
+    shares = [divmod(total_paise * weight, weight_sum) for weight in integer_weights]  # (floor, remainder)
+    floors = [floor for floor, _ in shares]
     leftover = total_paise - sum(floors)
-    by_remainder = sorted(range(len(weights)), key=lambda i: (-(exact[i] - floors[i]), i))
+    by_remainder = sorted(range(len(shares)), key=lambda index: (-shares[index][1], index))
     for index in by_remainder[:leftover]:
         floors[index] += 1
     return [sign * Decimal(paise) * PAISA for paise in floors]
+
+
+def _integer_weights(weights: Sequence[Decimal | int]) -> list[int]:
+    """The weights as integers in the same proportions: each as an exact fraction, all over
+    their common denominator (a power of ten for Decimal weights)."""
+    try:
+        ratios = [Decimal(weight).as_integer_ratio() for weight in weights]
+    except (InvalidOperation, TypeError, ValueError, OverflowError) as exc:
+        raise ValueError(f"Weights must be finite numbers: {list(weights)!r}") from exc
+    if any(numerator < 0 for numerator, _ in ratios):
+        raise ValueError("Weights must not be negative.")
+    denominator = math.lcm(*(denominator for _, denominator in ratios))
+    return [numerator * (denominator // each) for numerator, each in ratios]
 
 
 class MoneyField(models.DecimalField):

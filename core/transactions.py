@@ -4,8 +4,8 @@ An idempotent request (core.idempotency) runs its view inside one transaction th
 whole or rolls back whole: any exception out of the view rolls all of it back. Inside that
 transaction a service's own `atomic()` block gains nothing from a savepoint, and a savepoint
 costs: two more round trips, and a subtransaction whose writes every concurrent backend
-must then look up when it checks their visibility (measured in docs/benchmarks.md: keyed
-buys 169 → 226/s without it).
+must then look up when it checks their visibility (measured with keyed buys:
+docs/benchmarks.md, "Marketplace buy").
 
 So a service whose errors always propagate to its caller (no caller catches them to carry
 on in the same transaction) opens its block with `service_atomic()`: a savepoint as usual,

@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.db.models import Q
 
 from core.admin import ReadOnlyAdmin
+from core.crypto import blind_index
 from invoices.models import (
     Counterparty,
     FinanceRequest,
@@ -16,7 +17,6 @@ from invoices.models import (
     Repayment,
     WorkflowEvent,
 )
-from kyc.crypto import blind_index
 
 
 @admin.register(Party)

@@ -25,6 +25,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.models import Organization
+from core.crypto import EncryptedTextField, blind_index, mask
 from core.money import ZERO, MoneyField, money_expression
 from invoices.enums import (
     MAX_SIGNATURES,
@@ -37,7 +38,6 @@ from invoices.enums import (
     RepaymentSource,
     WorkflowAction,
 )
-from kyc.crypto import EncryptedTextField, blind_index, mask
 
 RATE_DIGITS = {"max_digits": 7, "decimal_places": 4}  # annual percent, e.g. 12.5000
 
@@ -50,7 +50,7 @@ class Party(models.Model):
     # Encrypted at rest and masked in every response (DESIGN.md section 8); looked up and kept
     # unique through their blind indexes. `party_identifiers()` fills all four.
     pan = EncryptedTextField(help_text="Business PAN (validated; also embedded in the GSTIN).")
-    pan_index = models.CharField(max_length=64, help_text="Blind index of the PAN (kyc.crypto).")
+    pan_index = models.CharField(max_length=64, help_text="Blind index of the PAN (core.crypto).")
     gstin = EncryptedTextField(blank=True)
     gstin_index = models.CharField(max_length=64, blank=True, help_text="Blind index of the GSTIN; empty without one.")
     kind = models.CharField(max_length=8, choices=PartyKind.choices)
@@ -397,6 +397,3 @@ class Repayment(models.Model):
     def __str__(self) -> str:
         return f"{self.amount} on {self.received_on} ({self.reference})"
 
-
-# Offerings live in their own module; imported here so Django sees the models.
-from invoices.offering_models import Offering, OfferingCashFlow  # noqa: E402,F401

@@ -13,7 +13,7 @@ from decimal import Decimal
 from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 
 from accounts.tenancy import Tenant, get_in_organization, scope_to_tenant
-from core.errors import NotFound
+from core.errors import InvalidState, NotFound
 from core.money import ZERO
 from invoices import terms
 from invoices.enums import OUTSTANDING_STATUSES, FinanceRequestStatus, InvoiceStatus
@@ -147,6 +147,24 @@ def finance_request_events(*, finance_request: FinanceRequest) -> QuerySet[Workf
 
 def repayment_list(*, invoice: Invoice) -> QuerySet[Repayment]:
     return Repayment.objects.filter(organization_id=invoice.organization_id, invoice=invoice).order_by("id")
+
+
+def finance_request_lock_for_offering(*, organization, invoice_id: int) -> FinanceRequest:
+    """The hand-over to the marketplace (trading's `offering_configure`): the invoice's latest
+    finance request, locked FOR UPDATE in the caller's transaction, with its invoice; only a
+    disbursed one can be cut into units. Another organization's invoice is a 404."""
+    request = (
+        FinanceRequest.objects.select_for_update(of=("self",))
+        .select_related("invoice", "invoice__seller")
+        .filter(organization=organization, invoice_id=invoice_id)
+        .order_by("-id")
+        .first()
+    )
+    if request is None:
+        raise NotFound("No such invoice.")
+    if request.status != FinanceRequestStatus.DISBURSED:
+        raise InvalidState("Only an invoice whose finance has been disbursed can be fractionalized.")
+    return request
 
 
 def financed_invoice_get(*, organization_id: int, invoice_id: int) -> Invoice:

@@ -4,7 +4,8 @@
   actual/365 from the earliest date (Excel's and pyxirr's convention).
 - ``npv``, ``irr``, ``pmt``: one flow per period.
 - ``schedule``, ``unit_schedule``, ``per_unit``, ``divisible_unit_counts``: repayment
-  schedules exact to the paisa, whose XIRR at par is their rate.
+  schedules exact to the paisa under a rate ``convention`` (``effective_actual_365``, the
+  default, whose XIRR at par is the rate; or ``nominal_monthly``, r / 12 a month).
 
 Money is ``Decimal`` in and out (rounded half up to paise at the last step); rates are
 ``float`` or ``Decimal`` in and ``float`` out. Every failure the inputs can cause is an
@@ -12,6 +13,7 @@ Money is ``Decimal`` in and out (rounded half up to paise at the last step); rat
 """
 
 from irr.errors import (
+    CannotAmortize,
     DidNotConverge,
     InvalidFlow,
     InvalidRate,
@@ -24,8 +26,11 @@ from irr.errors import (
 )
 from irr.periodic import irr, npv, pmt
 from irr.schedules import (
+    CONVENTIONS,
+    EFFECTIVE_ACTUAL_365,
     FREQUENCIES,
     KINDS,
+    NOMINAL_MONTHLY,
     PAR_TOLERANCE,
     CashFlow,
     Schedule,
@@ -38,9 +43,13 @@ from irr.schedules import (
 from irr.xirr import XirrBatch, price_for_xirr, xirr, xirr_at_price, xirr_many, xnpv
 
 __all__ = [
+    "CONVENTIONS",
+    "EFFECTIVE_ACTUAL_365",
     "FREQUENCIES",
     "KINDS",
+    "NOMINAL_MONTHLY",
     "PAR_TOLERANCE",
+    "CannotAmortize",
     "CashFlow",
     "DidNotConverge",
     "InvalidFlow",

@@ -15,6 +15,24 @@ predicted from the local curvature as ``|F'' / (2 F')| * step**2``, is below
 ``PREDICTED_ERROR`` (1e-11 in ``s``; the rates are promised to 1e-9). That saves one
 evaluation of the flows in the common case without trusting the history of the steps.
 
+No rate is returned without its residual checked (``is_small_residual``): at the rate,
+``|F|`` must be at most ``RESIDUAL`` (1e-10) times ``sum(|terms|) * max(1, t_max)``. The
+sum of |terms| is what F's rounding error is relative to; ``t_max`` (the latest time, in
+years or periods) because an error ``e`` in ``s`` moves F by up to ``e * t_max *
+sum(|terms|)``, so a rate good to 1e-11 passes on any term. Where it fails the answer is
+``DidNotConverge``, never a rate. Here F is evaluated at the rate itself. The fast path
+of ``irr.xirr`` bounds it instead from its last evaluation, one step before
+(``taylor_residual_bound``: Taylor's formula with its remainder bounded, so the bound holds
+for F at the rate, not for a model of it), and evaluates F at the rate only where the bound
+does not pass: the check then costs a few operations instead of one more pass over the
+flows with an exponential per flow.
+
+The flows given here are netted per time by a plain float sum, and only nets of exactly
+zero are dropped: a net is never zeroed for being small beside other flows (a ₹0.50
+receipt beside a ₹10^12 payment is real). ``xirr`` nets each date exactly before it calls
+``solve`` (``irr.xirr._net_by_day``), so flows that cancel on their date drop out and
+nothing else does.
+
 The search, in order:
 
 1. Newton from the guess (steps capped at 1 in ``s``).
@@ -56,10 +74,31 @@ PREDICTED_ERROR = 1e-11
 SMALL_STEP = 1e-3
 GRID_POINTS = 2001  # 0.04 apart in s
 FINE_GRID_POINTS = 201  # 0.01 apart, within 1 of the guess
-#: A net flow smaller than this share of the largest flow is float noise of netting (0).
-NET_NOISE = 1e-12
-#: At a root, |F| must be within this share of sum(|terms|) (float noise is ~1e-16 each).
+#: At a root, |F| must be within this share of sum(|terms|) * max(1, t_max) (float noise
+#: is ~1e-16 a term; see the module docstring).
 RESIDUAL = 1e-10
+
+
+def is_small_residual(value: float, size: float, latest: float) -> bool:
+    """Whether F = ``value`` is zero to float precision, for ``size`` the sum of |terms|
+    and ``latest`` the latest time (the rule of the module docstring). False for NaN."""
+    return abs(value) <= RESIDUAL * max(1.0, latest) * size
+
+
+def taylor_residual_bound(value, slope, curvature, step, size, span):
+    """An upper bound on ``|F(s + step)|`` from ``F``, ``F'``, ``F''`` and ``size`` =
+    ``sum(|terms|)`` at ``s``, for flows whose times lie in ``[0, span]``. Floats or numpy
+    arrays (one entry a series) alike.
+
+    Each term ``a * exp(-s * t)`` becomes itself times ``exp(y)``, ``y = -step * t``, and
+    ``exp(y) = 1 + y + y**2 / 2 + R`` with ``|R| <= |y|**3 * exp(|y|) / 6`` (Lagrange's
+    remainder), so ``|F(s + step)| <= |F + F' * step + F'' * step**2 / 2| + size * Y**3 *
+    exp(Y) / 6`` with ``Y = |step| * span``. (At the new point ``sum(|terms|)`` is at least
+    ``size * exp(-Y)``: the caller's tolerance uses that.)
+    """
+    reach = abs(step) * span
+    remainder = size * (reach * reach * reach) * math.e**reach / 6.0
+    return abs(value + step * (slope + 0.5 * curvature * step)) + remainder
 
 
 def newton_settled(step: float, error_factor: float) -> bool:
@@ -130,7 +169,7 @@ class _Flows:
         if not LOWEST_LOG <= log_rate <= HIGHEST_LOG:
             return False
         value, _, _, size = self.scaled(log_rate)
-        return abs(value) <= RESIDUAL * size
+        return is_small_residual(value, size, self.latest)
 
     def brent(self, low: float, high: float) -> float | None:
         from scipy.optimize import brentq  # imported here: scipy.optimize is slow to import
@@ -161,7 +200,8 @@ class _Flows:
 
 
 def net_flows(times: Sequence[float], amounts: Sequence[float]) -> tuple[_Flows, int]:
-    """Net the flows per distinct time and count the sign changes between them.
+    """Net the flows per distinct time (a float sum: callers net exactly first where flows
+    may cancel), drop the nets of exactly zero, and count the sign changes between the rest.
 
     Raises NoSignChange when the nets have one sign (or are all zero).
     """
@@ -169,7 +209,6 @@ def net_flows(times: Sequence[float], amounts: Sequence[float]) -> tuple[_Flows,
     amount_array = np.asarray(amounts, dtype=float)
     distinct, inverse = np.unique(time_array, return_inverse=True)
     nets = np.bincount(inverse, weights=amount_array, minlength=len(distinct))
-    nets[np.abs(nets) <= NET_NOISE * np.abs(amount_array).max()] = 0.0
     keep = nets != 0.0
     distinct, nets = distinct[keep], nets[keep]
     signs = np.sign(nets)
@@ -195,7 +234,7 @@ def solve(times: Sequence[float], amounts: Sequence[float], guess: float) -> flo
                 "No rate of return was found in the searched interval "
                 f"({SEARCH_INTERVAL[0]:.14f} to {SEARCH_INTERVAL[1]:.3g})."
             )
-        return math.expm1(flows.polish(root))
+        return _checked(flows, root)
     roots = ([root] if root is not None else []) + flows.grid_roots(start)
     if not roots:
         scanned = (flows.newton(math.log1p(scan)) for scan in SCAN_GUESSES)
@@ -205,7 +244,16 @@ def solve(times: Sequence[float], amounts: Sequence[float], guess: float) -> flo
             f"The flows change sign {changes} times and no rate makes their value zero."
         )
     nearest = min(roots, key=lambda log_rate: (abs(math.expm1(log_rate) - guess), log_rate))
-    return math.expm1(flows.polish(nearest))
+    return _checked(flows, nearest)
+
+
+def _checked(flows: _Flows, root: float) -> float:
+    """The root polished, as a rate, once its residual is checked (the unpolished root if
+    polishing made it worse); DidNotConverge if neither is a root."""
+    for log_rate in (flows.polish(root), root):
+        if flows.is_root(log_rate):
+            return math.expm1(log_rate)
+    raise DidNotConverge("The search ended on a rate whose present value is not zero.")
 
 
 def _unique_root(flows: _Flows) -> float | None:

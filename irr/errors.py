@@ -54,7 +54,8 @@ class InvalidRate(IrrError):
 
 
 class InvalidFlow(IrrError):
-    """A flow amount that is not a finite number, or a flow dated before settlement."""
+    """A flow amount that is not a finite number, a date that is not a date, or a flow
+    dated before settlement."""
 
     code = "invalid_flow"
     default_detail = "Every flow must have a finite amount."
@@ -65,6 +66,15 @@ class InvalidSchedule(IrrError):
 
     code = "invalid_schedule"
     default_detail = "The schedule parameters are not valid."
+
+
+class CannotAmortize(InvalidSchedule):
+    """A schedule that would not repay its principal in the way its kind promises: an EMI
+    whose interest reaches its level payment, or whose level payment rounds to 0.00, or any
+    schedule repaid before its last row (ending in rows of 0.00)."""
+
+    code = "cannot_amortize"
+    default_detail = "The schedule cannot repay its principal with these terms."
 
 
 class NotDivisible(IrrError):

@@ -1,9 +1,23 @@
 """Repayment schedules: generated, never typed in, and exact to the paisa.
 
-The rate ``r`` is an annual effective rate in XIRR's convention: a period of ``d`` days
-earns ``outstanding * ((1 + r) ** (d / 365) - 1)``. Compounding period by period then
-matches XIRR's discounting exactly, so before rounding the XIRR at par of every schedule
-is ``r`` whatever its shape.
+How the annual rate ``r`` becomes each period's interest is the schedule's ``convention``:
+
+- ``effective_actual_365`` (the default): ``r`` is an annual effective rate in XIRR's
+  convention: a period of ``d`` days earns ``outstanding * ((1 + r) ** (d / 365) - 1)``.
+  Compounding period by period then matches XIRR's discounting exactly, so before
+  rounding the XIRR at par of every schedule is ``r`` whatever its shape. ₹10 lakh at 12 %
+  as a 12-month EMI from 1 January 2025: ₹88,540.09 a month.
+- ``nominal_monthly`` (Indian lenders' EMI convention): ``r`` is a nominal annual rate
+  compounded monthly: each whole month earns ``outstanding * r / 12`` whatever its days,
+  so the EMI is numpy-financial's ``pmt(r / 12, n, -P)`` rounded to paise: ₹10 lakh at
+  12 % over 12 months, ₹88,848.79. Monthly schedules only (one payment a month, counted
+  from ``start``); a broken last period of ``d`` days (maturity off the monthly step)
+  earns simple interest at the nominal rate, ``outstanding * r * d / 365``. A bullet has
+  no months to count and a holiday calendar would move payments but not interest, so
+  both are refused. The XIRR at par is then an effective equivalent, not ``r`` (12.74 %
+  for the loan above: 1 % a month compounds to 12.68 % a year, and actual month lengths
+  move the XIRR a little); ``Schedule.par_yield`` is that XIRR before rounding to paise,
+  and the per-unit check compares with it.
 
 Kinds (principal ``P`` over ``n`` periods):
 
@@ -11,11 +25,13 @@ Kinds (principal ``P`` over ``n`` periods):
 - ``interest_only``: interest each period, ``P`` at the end.
 - ``equal_principal``: ``P / n`` each period (split by largest remainder, earlier rows
   taking the odd paise), interest on the declining balance.
-- ``amortizing`` (EMI): a level payment ``P / sum((1 + r) ** (-D_k / 365))``, ``D_k`` days
-  from start to payment ``k``, rounded to paise; interest on the declining balance, the
-  rest principal; the last row clears the balance, so every row but the last is level. (If
-  one long period's interest exceeds the level payment, which takes very high rates over
-  long terms, that row pays interest only rather than a negative principal.)
+- ``amortizing`` (EMI): a level payment ``P / sum(1 / G_k)``, ``G_k`` the growth of one
+  rupee from start to payment ``k`` under the convention (``(1 + r) ** (D_k / 365)``,
+  ``D_k`` days; or ``(1 + r / 12) ** k``), rounded to paise; interest on the declining
+  balance, the rest principal; the last row clears the balance, so every row but the last
+  is level. An EMI that cannot amortize is refused (``CannotAmortize``): a row whose
+  interest reaches the level payment (very high rates, where a long month's interest
+  exceeds the payment set by the average month), or a level payment that rounds to 0.00.
 - ``balloon``: ``balloon_share`` of ``P`` paid at the end, the rest in equal principal
   parts; interest on the declining balance.
 
@@ -25,6 +41,9 @@ the last is ``maturity`` (a short last period if it is not on the step). With a 
 calendar (a set of dates; weekends then count too) each payment date rolls to the next
 business day and interest accrues to the rolled date, so the XIRR at par is still ``r``;
 two payments rolled onto one day are paid as one. Without a calendar no date moves.
+
+Any schedule whose balance is repaid before its last row, so that it ends in rows of 0.00
+(a principal of a few paise over many periods), is refused the same way.
 
 Rounding: principal parts are whole paise and add up to ``P`` exactly. Interest is
 rounded half up on the running total (row ``k`` pays ``round(I_1 + ... + I_k)`` less what
@@ -41,14 +60,25 @@ import datetime as dt
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from decimal import Decimal, localcontext
-from itertools import pairwise
+from itertools import accumulate, pairwise
+from operator import mul
 
 from irr._numbers import PAISA, Rate, decimal_rate, money, to_paise
-from irr.errors import InvalidFlow, InvalidRate, InvalidSchedule, NotDivisible, UnitTooSmall
+from irr.errors import (
+    CannotAmortize,
+    InvalidFlow,
+    InvalidRate,
+    InvalidSchedule,
+    NotDivisible,
+    UnitTooSmall,
+)
 from irr.xirr import xirr
 
 KINDS = ("bullet", "equal_principal", "amortizing", "balloon", "interest_only")
 FREQUENCIES = {"monthly": 1, "quarterly": 3, "half_yearly": 6, "annual": 12}
+EFFECTIVE_ACTUAL_365 = "effective_actual_365"
+NOMINAL_MONTHLY = "nominal_monthly"
+CONVENTIONS = (EFFECTIVE_ACTUAL_365, NOMINAL_MONTHLY)
 #: DESIGN: a per-unit schedule's XIRR at par stays within 0.01 percentage point of r.
 PAR_TOLERANCE = Decimal("0.0001")
 _PRECISION = 34
@@ -69,13 +99,19 @@ class CashFlow:
 
 @dataclass(frozen=True)
 class Schedule:
-    """A generated schedule: its terms and its rows, in date order (iterable as rows)."""
+    """A generated schedule: its terms and its rows, in date order (iterable as rows).
+
+    ``par_yield`` is the XIRR at par before rounding to paise: ``annual_rate`` itself under
+    ``effective_actual_365``, its effective equivalent over these dates under
+    ``nominal_monthly`` (None reads as ``annual_rate``)."""
 
     kind: str
     principal: Decimal
     annual_rate: Decimal
     start: dt.date
     rows: tuple[CashFlow, ...]
+    convention: str = EFFECTIVE_ACTUAL_365
+    par_yield: Decimal | None = None
 
     def __iter__(self) -> Iterator[CashFlow]:
         return iter(self.rows)
@@ -112,12 +148,25 @@ def schedule(
     *,
     balloon_share: Decimal | None = None,
     holidays: Collection[dt.date] | None = None,
+    convention: str = EFFECTIVE_ACTUAL_365,
 ) -> Schedule:
     """Generate a schedule of ``kind`` (see the module docstring) for ``principal``.
 
     ``frequency`` is monthly, quarterly, half_yearly, annual or a number of months (ignored
     for a bullet). ``balloon_share`` (0 < share < 1) is required for a balloon and refused
-    otherwise. Raises InvalidSchedule or InvalidRate for parameters that make no schedule.
+    otherwise. ``convention`` says how ``annual_rate`` becomes each period's interest:
+
+    - ``"effective_actual_365"`` (the default): an annual effective rate over actual days,
+      XIRR's convention, so the XIRR at par is the rate (₹10 lakh at 12 % over 12 months
+      from 1 January 2025: an EMI of ₹88,540.09);
+    - ``"nominal_monthly"``: a nominal annual rate, ``r / 12`` a whole month, the EMI
+      convention of Indian lenders (the same loan: ₹88,848.79, numpy-financial's ``pmt``);
+      monthly frequency only, a broken last period earning ``r * days / 365``, no bullet,
+      no holiday calendar.
+
+    Raises InvalidSchedule or InvalidRate for parameters that make no schedule, and
+    CannotAmortize (an InvalidSchedule) for an EMI whose interest reaches its level payment
+    or any schedule that would end in rows of 0.00.
     """
     if kind not in KINDS:
         raise InvalidSchedule(f"Unknown schedule kind {kind!r}; expected one of {KINDS}.")
@@ -129,15 +178,14 @@ def schedule(
         raise InvalidSchedule(f"Maturity {maturity} must be after start {start}.")
     share = _balloon_share(kind, balloon_share)
     months = None if kind == "bullet" else _months(frequency)
+    _check_convention(convention, kind, months, holidays)
     dates = [maturity] if months is None else _period_dates(start, maturity, months)
     if holidays is not None:
         dates = _rolled(dates, holidays)
 
     with localcontext() as context:
         context.prec = _PRECISION
-        log_growth = (1 + rate).ln() / 365  # (1 + r) ** (d / 365) = exp(d * ln(1 + r) / 365)
-        growths = [(log_growth * (date - start).days).exp() for date in dates]
-        factors = [growths[0] - 1] + [later / earlier - 1 for earlier, later in pairwise(growths)]
+        growths, factors = _growths(convention, rate, start, dates)
         if kind == "amortizing":
             payment = to_paise(amount / sum(1 / growth for growth in growths))
             rows = _rows(dates, factors, amount, level_payment=payment)
@@ -145,7 +193,82 @@ def schedule(
             rows = _rows(
                 dates, factors, amount, principal_parts=_parts(kind, amount, len(dates), share)
             )
-    return Schedule(kind=kind, principal=amount, annual_rate=rate, start=start, rows=tuple(rows))
+        if rows[-1].amount == 0:
+            raise CannotAmortize(
+                f"{amount} is repaid before maturity, leaving rows of 0.00 from {rows[-1].date}: "
+                "too small a principal for this many payments."
+            )
+        par_yield = rate
+        if convention == NOMINAL_MONTHLY:
+            par_yield = _unrounded_yield(kind, amount, start, dates, factors, growths, share)
+    return Schedule(
+        kind=kind,
+        principal=amount,
+        annual_rate=rate,
+        start=start,
+        rows=tuple(rows),
+        convention=convention,
+        par_yield=par_yield,
+    )
+
+
+def _check_convention(
+    convention: str, kind: str, months: int | None, holidays: Collection[dt.date] | None
+) -> None:
+    if convention not in CONVENTIONS:
+        raise InvalidSchedule(f"Unknown convention {convention!r}; expected one of {CONVENTIONS}.")
+    if convention != NOMINAL_MONTHLY:
+        return
+    if kind == "bullet":
+        raise InvalidSchedule("nominal_monthly counts whole months between payments: a bullet has none.")
+    if months != 1:
+        raise InvalidSchedule(f"nominal_monthly needs a monthly frequency, got {months} months.")
+    if holidays is not None:
+        raise InvalidSchedule(
+            "nominal_monthly charges interest by the month, not by the day: "
+            "a holiday calendar would move payments without their interest."
+        )
+
+
+def _growths(
+    convention: str, rate: Decimal, start: dt.date, dates: list[dt.date]
+) -> tuple[list[Decimal], list[Decimal]]:
+    """Each payment's growth of one rupee from ``start`` and each period's interest factor."""
+    if convention == EFFECTIVE_ACTUAL_365:
+        log_growth = (1 + rate).ln() / 365  # (1 + r) ** (d / 365) = exp(d * ln(1 + r) / 365)
+        growths = [(log_growth * (date - start).days).exp() for date in dates]
+        factors = [growths[0] - 1] + [later / earlier - 1 for earlier, later in pairwise(growths)]
+        return growths, factors
+    factors = []
+    for index, (earlier, date) in enumerate(pairwise([start, *dates])):
+        whole_month = date == add_months(start, index + 1)
+        factors.append(rate / 12 if whole_month else rate * (date - earlier).days / 365)
+    return list(accumulate((1 + factor for factor in factors), mul)), factors
+
+
+def _unrounded_yield(
+    kind: str,
+    principal: Decimal,
+    start: dt.date,
+    dates: list[dt.date],
+    factors: list[Decimal],
+    growths: list[Decimal],
+    share: Decimal | None,
+) -> Decimal:
+    """The XIRR at par of the schedule before any rounding to paise (34 digits)."""
+    count = len(dates)
+    if kind == "amortizing":
+        amounts = [principal / sum(1 / growth for growth in growths)] * count
+    else:
+        balloon = principal * share if kind == "balloon" else Decimal(0)
+        part = (principal - balloon) / count if kind in ("equal_principal", "balloon") else Decimal(0)
+        parts = [part] * (count - 1) + [principal - part * (count - 1)]
+        balance, amounts = principal, []
+        for factor, principal_part in zip(factors, parts, strict=True):
+            amounts.append(principal_part + balance * factor)
+            balance -= principal_part
+    flows = [(start, -principal), *zip(dates, amounts, strict=True)]
+    return Decimal(repr(xirr(flows, guess=float(growths[0] - 1) * 12)))
 
 
 def _rows(
@@ -162,6 +285,11 @@ def _rows(
     exact_interest = Decimal(0)  # interest so far, unrounded
     paid_interest = Decimal(0)  # interest so far, as rounded into rows
     last = len(dates) - 1
+    if level_payment is not None and level_payment <= 0:
+        raise CannotAmortize(
+            f"The level payment on {principal} rounds to 0.00: too small a principal for "
+            f"{len(dates)} payments."
+        )
     for index, (date, factor) in enumerate(zip(dates, factors, strict=True)):
         exact_interest += balance * factor
         interest = to_paise(exact_interest) - paid_interest
@@ -169,7 +297,13 @@ def _rows(
         if index == last:
             part = balance
         elif level_payment is not None:
-            part = min(max(level_payment - interest, Decimal(0)), balance)
+            if interest >= level_payment:
+                raise CannotAmortize(
+                    f"The interest of {interest} due on {date} reaches the level payment of "
+                    f"{level_payment}: at this rate the EMI cannot amortize; use a lower rate "
+                    "or fewer, shorter periods."
+                )
+            part = min(level_payment - interest, balance)
         else:
             part = principal_parts[index]
         balance -= part
@@ -272,7 +406,8 @@ def per_unit(whole: Schedule, units: int, *, tolerance: Decimal = PAR_TOLERANCE)
     the running totals, so the unit's principal parts add up to its face value exactly and
     no row is negative. (A row times ``units`` may differ from the whole row by a few paise:
     the per-unit schedule is what a holder is promised.) Raises UnitTooSmall when the unit's
-    XIRR at par strays from the rate by more than ``tolerance``.
+    XIRR at par strays from the whole's ``par_yield`` by more than ``tolerance``. The unit
+    keeps the whole's convention.
     """
     if isinstance(units, bool) or not isinstance(units, int) or units < 1:
         raise InvalidSchedule(f"units must be a whole number of at least 1, got {units!r}.")
@@ -305,6 +440,8 @@ def per_unit(whole: Schedule, units: int, *, tolerance: Decimal = PAR_TOLERANCE)
         annual_rate=whole.annual_rate,
         start=whole.start,
         rows=tuple(rows),
+        convention=whole.convention,
+        par_yield=whole.par_yield,
     )
     _check_par_yield(unit, tolerance)
     return unit
@@ -321,9 +458,11 @@ def unit_schedule(
     balloon_share: Decimal | None = None,
     holidays: Collection[dt.date] | None = None,
     tolerance: Decimal = PAR_TOLERANCE,
+    convention: str = EFFECTIVE_ACTUAL_365,
 ) -> Schedule:
     """The schedule of one unit, generated directly on its face value (so an EMI is level per
-    unit too); raises UnitTooSmall when, rounded to paise, it cannot yield its rate."""
+    unit too), under ``convention`` (see ``schedule``); raises UnitTooSmall when, rounded to
+    paise, it cannot yield its rate (its ``par_yield``) to within ``tolerance``."""
     unit = schedule(
         kind,
         unit_face_value,
@@ -333,6 +472,7 @@ def unit_schedule(
         frequency,
         balloon_share=balloon_share,
         holidays=holidays,
+        convention=convention,
     )
     _check_par_yield(unit, tolerance)
     return unit
@@ -340,10 +480,11 @@ def unit_schedule(
 
 def _check_par_yield(unit: Schedule, tolerance: Decimal) -> None:
     at_par = Decimal(repr(unit.xirr_at_par()))
-    if abs(at_par - unit.annual_rate) > tolerance:
+    expected = unit.annual_rate if unit.par_yield is None else unit.par_yield
+    if abs(at_par - expected) > tolerance:
         raise UnitTooSmall(
             f"A unit of {unit.principal} rounded to paise yields {at_par:.6f} at par, more than "
-            f"{tolerance} from its rate {unit.annual_rate}; use fewer, larger units."
+            f"{tolerance} from its rate {expected:.6f}; use fewer, larger units."
         )
 
 
@@ -375,8 +516,11 @@ def _divisors(number: int) -> list[int]:
 
 
 __all__ = [
+    "CONVENTIONS",
+    "EFFECTIVE_ACTUAL_365",
     "FREQUENCIES",
     "KINDS",
+    "NOMINAL_MONTHLY",
     "PAR_TOLERANCE",
     "CashFlow",
     "Schedule",

@@ -14,6 +14,15 @@ fast path failing) goes to ``irr._roots.solve``: Newton from the guess, then Bre
 on a documented interval, then a scan of guesses; with several roots, the root nearest the
 guess.
 
+Flows on one date are netted exactly (the amounts as given, in rational arithmetic) before
+the robust path sees them: a net is zero only where flows cancel, never because it is
+small beside other flows. And no rate is returned before its residual is checked (the rule
+of ``irr._roots``: |NPV| within 1e-10 of the sum of |terms|, times the span in years when
+longer than one); where it fails the robust path takes over, and ends in
+``DidNotConverge`` rather than in a rate that is not a root. The fast path bounds the
+residual from its last evaluation (a few operations); ``xirr_many`` evaluates every
+series once more at its rate. A date that is not a date is an ``InvalidFlow``.
+
 ``xirr_many`` solves many series at once: the plain ones (payments, then receipts) in a
 vectorised iteration over all of them (chunk by chunk), the others (and any the iteration
 does not settle) one by one with ``xirr``; the answer carries a rate per series (NaN where
@@ -32,6 +41,7 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from fractions import Fraction
 from itertools import chain, compress, pairwise
 from math import exp, expm1, isfinite, log1p
 from operator import itemgetter, mul
@@ -44,9 +54,12 @@ from irr._roots import (
     LOWEST_LOG,
     MAX_STEP,
     PREDICTED_ERROR,
+    RESIDUAL,
     SMALL_STEP,
+    is_small_residual,
     newton_settled,
     solve,
+    taylor_residual_bound,
 )
 from irr.errors import InvalidFlow, InvalidRate, IrrError, NoSignChange, TooFewFlows
 
@@ -80,22 +93,24 @@ def xirr(flows: Iterable[Flow], guess: Rate = 0.1) -> float:
     Newton step taken at r = 0, computed from plain sums, which is usually closer.
 
     Raises TooFewFlows (fewer than two flows, or all on one date), InvalidFlow (an amount
-    that is not finite), NoSignChange (no payment or no receipt) or DidNotConverge.
+    that is not finite, or a date that is not a date), NoSignChange (no payment or no
+    receipt, once the flows on each date are netted) or DidNotConverge (no rate whose
+    residual passes the check).
     """
     guess_rate = float_rate(guess, "guess")
-    offsets, amounts, total, is_single_change = _prepare(flows)
+    offsets, values, amounts, total, is_single_change = _prepare(flows)
     if is_single_change:
         log_rate = _halley_days(offsets, amounts, _first_step(offsets, amounts, total))
         if log_rate is not None:
             return expm1(log_rate)
-    return solve([offset / DAYS_PER_YEAR for offset in offsets], amounts, guess_rate)
+    return solve(*_net_by_day(offsets, values, amounts), guess_rate)
 
 
-def _prepare(flows: Iterable[Flow]) -> tuple[list[int], list[float], float, bool]:
-    """Validate the flows, in this order: at least two, finite amounts, at least two dates,
-    a payment and a receipt. Returns day offsets from the earliest date, float amounts,
-    their sum, and whether every payment precedes every receipt (or the reverse), which
-    makes the root unique."""
+def _prepare(flows: Iterable[Flow]) -> tuple[list[int], tuple, list[float], float, bool]:
+    """Validate the flows, in this order: at least two, dates, finite amounts, at least two
+    dates, a payment and a receipt. Returns day offsets from the earliest date, the amounts
+    as given and as floats, their sum, and whether every payment precedes every receipt (or
+    the reverse), which makes the root unique."""
     if not isinstance(flows, _SEQUENCES):
         flows = list(flows)
     if len(flows) < 2:
@@ -104,7 +119,7 @@ def _prepare(flows: Iterable[Flow]) -> tuple[list[int], list[float], float, bool
         dates, values = zip(*flows, strict=True)
     except (TypeError, ValueError) as error:
         raise TypeError("Each flow must be a (date, amount) pair.") from error
-    days = list(map(_toordinal, dates))
+    days = _day_numbers(dates)
     try:
         amounts = list(map(float, values))
     except (TypeError, ValueError) as error:
@@ -126,7 +141,33 @@ def _prepare(flows: Iterable[Flow]) -> tuple[list[int], list[float], float, bool
         is_single_change = max(compress(days, map(_is_positive, amounts))) < min(
             compress(days, map(_is_negative, amounts))
         )
-    return [day - first for day in days], amounts, total, is_single_change
+    return [day - first for day in days], values, amounts, total, is_single_change
+
+
+def _day_numbers(dates: Iterable[dt.date]) -> list[int]:
+    """Each date's ``toordinal()``; InvalidFlow for anything that is not a date (a
+    datetime counts as its date)."""
+    try:
+        return list(map(_toordinal, dates))
+    except TypeError as error:
+        raise InvalidFlow("Every flow date must be a date (datetime.date).") from error
+
+
+def _net_by_day(
+    offsets: list[int], values: Sequence[Amount], amounts: list[float]
+) -> tuple[list[float], list[float]]:
+    """Times in years and one net amount per date, the flows on each date added exactly
+    (a Decimal or an int as given, anything else as its float), then rounded to float once.
+    So flows that cancel give exactly 0 (0.1 + 0.2 - 0.3 in float is 5.6e-17), and no
+    real flow is lost however small beside the others. Dates without repeats cost nothing."""
+    if len(set(offsets)) == len(offsets):
+        return [offset / DAYS_PER_YEAR for offset in offsets], amounts
+    nets: dict[int, Fraction] = {}
+    for offset, value, amount in zip(offsets, values, amounts, strict=True):
+        exact = Fraction(value) if isinstance(value, Decimal | int) else Fraction(amount)
+        nets[offset] = nets.get(offset, 0) + exact
+    days = sorted(nets)
+    return [day / DAYS_PER_YEAR for day in days], [float(nets[day]) for day in days]
 
 
 def _first_step(offsets: list[int], amounts: list[float], total: float) -> float:
@@ -145,7 +186,8 @@ def _halley_days(offsets: list[int], amounts: list[float], log_rate: float) -> f
     With ``k = -s / 365`` each term is ``amount * exp(k * offset)``, and ``F' = -g / 365``,
     ``F'' = h / 365**2`` for ``g`` and ``h`` the sums of the terms times offset and
     offset**2. Where the correction is large (far from the root) the plain Newton step is
-    taken instead. It stops under the rule of ``irr._roots.newton_settled``.
+    taken instead. It stops under the rule of ``irr._roots.newton_settled``, and answers
+    only once the flows' value at the result passes the residual check of ``irr._roots``.
     """
     pairs = list(zip(amounts, offsets, strict=True))
     squares = [offset * offset for offset in offsets]
@@ -155,11 +197,13 @@ def _halley_days(offsets: list[int], amounts: list[float], log_rate: float) -> f
             terms = [amount * exp(factor * offset) for amount, offset in pairs]
         except OverflowError:
             return None
+        value = sum(terms)
         first_moment = sum(map(mul, terms, offsets))
         if not first_moment:
             return None
-        newton_step = DAYS_PER_YEAR * sum(terms) / first_moment
-        error_factor = sum(map(mul, terms, squares)) / (2.0 * DAYS_PER_YEAR * first_moment)
+        second_moment = sum(map(mul, terms, squares))
+        newton_step = DAYS_PER_YEAR * value / first_moment
+        error_factor = second_moment / (2.0 * DAYS_PER_YEAR * first_moment)
         correction = 1.0 - newton_step * error_factor
         step = newton_step / correction if 0.5 < correction < 2.0 else newton_step
         if not abs(step) <= MAX_STEP:
@@ -168,8 +212,38 @@ def _halley_days(offsets: list[int], amounts: list[float], log_rate: float) -> f
             step = math.copysign(MAX_STEP, step)
         log_rate += step
         if newton_settled(abs(step), abs(error_factor)):
-            return log_rate if LOWEST_LOG <= log_rate <= HIGHEST_LOG else None
+            if not LOWEST_LOG <= log_rate <= HIGHEST_LOG:
+                return None
+            moments = (value, first_moment, second_moment)
+            return log_rate if _is_root_days(offsets, pairs, terms, moments, step, log_rate) else None
     return None
+
+
+def _is_root_days(
+    offsets: list[int],
+    pairs: list[tuple[float, int]],
+    terms: list[float],
+    moments: tuple[float, float, float],
+    step: float,
+    log_rate: float,
+) -> bool:
+    """The residual check of ``irr._roots`` at ``log_rate``, reached by ``step`` from the
+    point where ``terms`` and their ``moments`` (sums of the terms times offset**0, 1, 2)
+    were evaluated: first bounded from those (``irr._roots.taylor_residual_bound``, a few
+    operations), and only if the bound does not pass, evaluated at ``log_rate``."""
+    value, first_moment, second_moment = moments
+    span = max(offsets) / DAYS_PER_YEAR
+    size = sum(map(abs, terms))
+    slope, curvature = -first_moment / DAYS_PER_YEAR, second_moment / DAYS_PER_YEAR**2
+    bound = taylor_residual_bound(value, slope, curvature, step, size, span)
+    if bound <= RESIDUAL * max(1.0, span) * size * exp(-abs(step) * span):
+        return True
+    factor = -log_rate / DAYS_PER_YEAR
+    try:
+        terms = [amount * exp(factor * offset) for amount, offset in pairs]
+    except OverflowError:
+        return False
+    return is_small_residual(sum(terms), sum(map(abs, terms)), span)
 
 
 def xnpv(rate: Rate, flows: Iterable[Flow]) -> Decimal:
@@ -180,7 +254,7 @@ def xnpv(rate: Rate, flows: Iterable[Flow]) -> Decimal:
     flows = list(flows)
     if not flows:
         return Decimal("0.00")
-    first = min(_toordinal(date) for date, _ in flows)
+    first = min(_day_numbers(date for date, _ in flows))
     return float_to_money(_present_value(log_rate, first, flows))
 
 
@@ -191,11 +265,11 @@ def _present_value(log_rate: float, base_day: int, flows: Sequence[Flow]) -> flo
         raise InvalidFlow("Every flow amount must be a number.") from error
     if not isfinite(sum(amounts)):
         raise InvalidFlow("Every flow amount must be finite.")
+    days = _day_numbers(date for date, _ in flows)
     factor = -log_rate / DAYS_PER_YEAR
     try:
         return math.fsum(
-            amount * exp(factor * (_toordinal(date) - base_day))
-            for amount, (date, _) in zip(amounts, flows, strict=True)
+            amount * exp(factor * (day - base_day)) for amount, day in zip(amounts, days, strict=True)
         )
     except OverflowError as error:
         raise InvalidRate("The rate is too close to -100% to discount over these dates.") from error
@@ -216,7 +290,7 @@ def price_for_xirr(
     """
     log_rate = log1p(float_rate(target, "target"))
     flows = _flows_after(flows_after, settle_date)
-    return float_to_money(_present_value(log_rate, _toordinal(settle_date), flows), places)
+    return float_to_money(_present_value(log_rate, _settle_day(settle_date), flows), places)
 
 
 def xirr_at_price(
@@ -234,10 +308,17 @@ def _flows_after(flows_after: Iterable[Flow], settle_date: dt.date) -> list[Flow
     flows = list(flows_after)
     if not flows:
         raise TooFewFlows("There are no flows after settlement to price.")
-    settle_day = _toordinal(settle_date)
-    if any(_toordinal(date) < settle_day for date, _ in flows):
+    settle_day = _settle_day(settle_date)
+    if any(day < settle_day for day in _day_numbers(date for date, _ in flows)):
         raise InvalidFlow(f"A flow is dated before settlement on {settle_date.isoformat()}.")
     return flows
+
+
+def _settle_day(settle_date: dt.date) -> int:
+    try:
+        return _toordinal(settle_date)
+    except TypeError as error:
+        raise InvalidFlow(f"The settlement date must be a date, got {settle_date!r}.") from error
 
 
 @dataclass(frozen=True, eq=False)
@@ -265,7 +346,7 @@ def xirr_many(series: Iterable[Sequence[Flow]], guess: Rate = 0.1) -> XirrBatch:
     The series are read and solved in chunks of about ``CHUNK_FLOWS`` flows: each series'
     answer does not depend on the others, and arrays of 128 KB stay in the CPU's
     cache and in memory the allocator reuses, where arrays of the whole batch (megabytes,
-    fresh on every call) cost a page fault every 4 KB: a third of the call on 145,000 flows.
+    fresh on every call) cost a page fault every 4 KB (docs/benchmarks.md, "XIRR").
     """
     guess_rate = float_rate(guess, "guess")
     series = series if isinstance(series, list) else list(series)
@@ -361,7 +442,9 @@ def _solve_plain_series(
     if not plain.all():
         keep = np.repeat(plain, present_lengths)
         offsets, amounts = offsets[keep], amounts[keep]
-    log_rates = _halley_many(offsets, amounts, present_lengths[plain])
+    plain_lengths = present_lengths[plain]
+    log_rates = _halley_many(offsets, amounts, plain_lengths)
+    log_rates[~_are_roots(offsets, amounts, plain_lengths, log_rates)] = np.nan
     rates[present[plain]] = np.expm1(log_rates)  # NaN where the iteration did not settle
 
 
@@ -373,7 +456,8 @@ def _halley_many(offsets: np.ndarray, amounts: np.ndarray, lengths: np.ndarray) 
     cubically from there (the plain Newton step is taken where the correction is large). A
     series stops under the same rule as ``xirr``'s (the error Newton would leave,
     ``|F'' / 2F'| * step**2``, bounds Halley's). Once most series have stopped, the arrays
-    are cut down to the rest, so the last iteration costs little.
+    are cut down to the rest, so the last iteration costs little. The caller checks the
+    residual at each rate (``_are_roots``).
     """
     result = np.full(len(lengths), np.nan)
     working = np.arange(len(lengths))  # which series the arrays still hold
@@ -407,7 +491,7 @@ def _halley_many(offsets: np.ndarray, amounts: np.ndarray, lengths: np.ndarray) 
             steps[~active | failed] = 0.0
             log_rates += steps
             size = np.abs(steps)
-            done = active & (
+            done = active & ~failed & (
                 (size < 1e-12)
                 | ((size < SMALL_STEP) & (np.abs(error_factor) * size * size < PREDICTED_ERROR))
             )
@@ -425,3 +509,20 @@ def _halley_many(offsets: np.ndarray, amounts: np.ndarray, lengths: np.ndarray) 
                 active = np.ones(remaining, dtype=bool)
     inside = (result >= LOWEST_LOG) & (result <= HIGHEST_LOG)
     return np.where(inside, result, np.nan)
+
+
+def _are_roots(
+    offsets: np.ndarray, amounts: np.ndarray, lengths: np.ndarray, log_rates: np.ndarray
+) -> np.ndarray:
+    """The residual check of ``irr._roots`` for every series at once, at its rate (False
+    where the rate is NaN), without the allowance for spans over a year: stricter than the
+    rule, which costs nothing but time, since a series that fails it goes to ``xirr``."""
+    starts = np.cumsum(lengths) - lengths
+    with np.errstate(all="ignore"):
+        terms = np.repeat(log_rates * (-1.0 / DAYS_PER_YEAR), lengths)
+        terms *= offsets
+        np.exp(terms, out=terms)
+        terms *= amounts
+        value = np.add.reduceat(terms, starts)
+        np.abs(terms, out=terms)
+        return np.abs(value) <= RESIDUAL * np.add.reduceat(terms, starts)

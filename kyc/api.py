@@ -12,9 +12,9 @@ from rest_framework.response import Response
 from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 
+from core.crypto import mask
 from core.pagination import PagePagination
 from kyc import selectors, services
-from kyc.crypto import mask
 from kyc.enums import BankAccountStatus, DocumentKind, KYCKind, KYCStatus
 from kyc.permissions import IsKycReviewer
 

@@ -19,7 +19,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from kyc.crypto import EncryptedTextField, mask
+from core.crypto import EncryptedTextField, mask
 from kyc.enums import BankAccountStatus, DocumentKind, KYCKind, KYCStatus
 
 

@@ -25,7 +25,9 @@ from django.utils import timezone
 from rest_framework import exceptions
 from rest_framework.exceptions import ErrorDetail
 
+from core import validators
 from core.audit import audit_record
+from core.crypto import blind_index
 from core.duties import duty_check_not_own
 from core.errors import DomainError, InvalidState, NotFound, PermissionDenied
 from core.outbox import outbox_publish
@@ -33,8 +35,6 @@ from core.uploads import DOCUMENT_TYPES, upload_check
 from integrations.errors import IntegrationError
 from integrations.kyc import GstinRecord, Prefill
 from integrations.registry import get_adapter
-from kyc import validators
-from kyc.crypto import blind_index
 from kyc.enums import BankAccountStatus, DocumentKind, KYCKind, KYCStatus
 from kyc.errors import (
     BankAccountExists,

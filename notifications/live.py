@@ -70,8 +70,8 @@ _sender_lock = threading.Lock()
 def _sender_loop() -> asyncio.AbstractEventLoop:
     """This process's event loop for pushes from sync code, run by a daemon thread and made
     on first use (so after any fork). channels-redis keeps its connections per event loop:
-    `async_to_sync` made a new loop, and new connections, for every push (2.6 ms of CPU a
-    push against 0.4 ms here, measured against the local Redis)."""
+    `async_to_sync` made a new loop, and new connections, for every push (the cost of each
+    is in docs/benchmarks.md, "Marketplace buy")."""
     global _sender
     with _sender_lock:
         if _sender is None or _sender[0] != os.getpid():

@@ -12,11 +12,8 @@ from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.api import AdminUserOutputSerializer
-from accounts.enums import Role
 from accounts.permissions import ADMIN_ROLES, IsStaffRole
-from core.pagination import NewestFirstCursorPagination, PagePagination
-from kyc.enums import BankAccountStatus, KYCStatus
+from core.pagination import NewestFirstCursorPagination
 from reports import rendering, selectors, services
 from reports.base import DateRangeFilter
 from reports.catalog import REPORTS, report_get
@@ -138,31 +135,6 @@ class ReportExportDownloadApi(APIView):
         content_type = "text/csv; charset=utf-8" if export.format == "csv" else XLSX_TYPE
         return FileResponse(handle, as_attachment=True, filename=f"{export.name}-{export.pk}.{export.format}",
                             content_type=content_type)
-
-
-class AdminUserListApi(APIView):
-    """Search users (phone, name, email) and filter by role, KYC and bank status, active flag."""
-    pagination_class = PagePagination  # the GET answers a page; documents it in the schema
-
-    permission_classes = (IsStaffRole(roles=ADMIN_ROLES),)
-
-    class FilterSerializer(serializers.Serializer):
-        search = serializers.CharField(required=False, allow_blank=True, max_length=100)
-        role = serializers.ChoiceField(choices=Role.choices, required=False)
-        kyc_status = serializers.ChoiceField(choices=KYCStatus.choices, required=False)
-        bank_status = serializers.ChoiceField(choices=[*BankAccountStatus.choices, ("not_started", "Not started")],
-                                              required=False)
-        is_active = serializers.BooleanField(required=False, allow_null=True, default=None)
-
-    OutputSerializer = AdminUserOutputSerializer  # the same shape as one user's detail
-
-    @extend_schema(parameters=[FilterSerializer], responses={200: OutputSerializer(many=True)})
-    def get(self, request):
-        filters = self.FilterSerializer(data=request.query_params)
-        filters.is_valid(raise_exception=True)
-        paginator = PagePagination()
-        page = paginator.paginate_queryset(selectors.user_list_for_staff(**filters.validated_data), request, view=self)
-        return paginator.get_paginated_response(self.OutputSerializer(page, many=True).data)
 
 
 class AuditEventListApi(APIView):

@@ -20,11 +20,9 @@ from django.db.models import (
     Exists,
     ExpressionWrapper,
     F,
-    Min,
     OuterRef,
     Q,
     QuerySet,
-    Subquery,
     Sum,
     Value,
     When,
@@ -38,7 +36,7 @@ from bidding.enums import ACTIVE_STATUSES, BidStatus
 from bidding.models import Bid
 from core.errors import NotFound
 from kyc.enums import BankAccountStatus, KYCStatus
-from kyc.models import BankAccount
+from kyc.selectors import users_with_onboarding
 from reports.base import (
     BOOL,
     DATE,
@@ -54,10 +52,10 @@ from reports.base import (
     bad_cursor,
     datetime_range,
 )
+from tax.enums import DeductionReason
+from tax.models import TDSDeduction
 from trading.enums import ListingKind
 from trading.models import Trade
-from trading.servicing.enums import DeductionReason
-from trading.servicing.models import TDSDeduction
 from wallet.enums import AccountKind
 from wallet.models import Transfer
 
@@ -80,27 +78,6 @@ def report_get(name: str) -> Report:
 
 
 # --- Onboarding status of users (shared with the user-management list) ------------------------
-
-def users_with_onboarding(users: QuerySet[User]) -> QuerySet[User]:
-    """Annotate each user's KYC and bank status exactly as `kyc.selectors.onboarding_status`
-    reports them (bank: verified, else pending, else failed, else not started), in SQL, so a
-    list costs one query."""
-    accounts = BankAccount.objects.filter(user=OuterRef("pk"))
-    verified = accounts.filter(status=BankAccountStatus.VERIFIED)
-    return users.annotate(
-        kyc_status=Coalesce(F("kyc_profile__status"), Value(KYCStatus.NOT_STARTED)),
-        kyc_submitted_at=F("kyc_profile__submitted_at"),
-        kyc_verified_at=F("kyc_profile__verified_at"),
-        bank_status=Case(
-            When(Exists(verified), then=Value(BankAccountStatus.VERIFIED)),
-            When(Exists(accounts.filter(status=BankAccountStatus.PENDING)), then=Value(BankAccountStatus.PENDING)),
-            When(Exists(accounts.filter(status=BankAccountStatus.FAILED)), then=Value(BankAccountStatus.FAILED)),
-            default=Value("not_started"),
-        ),
-        bank_verified_at=Subquery(verified.order_by().values("user").annotate(first=Min("verified_at"))
-                                  .values("first")[:1]),
-    )
-
 
 # --- onboarding --------------------------------------------------------------------------------
 
@@ -280,10 +257,10 @@ class TransactionsReport(Report):
         if limit is not None and (filters.get("from") or filters.get("to")):
             # A page of a date range: first its keys, from the transfers alone, then those rows
             # in full. Each leg of the keys' UNION is planned for all its rows, so it is an
-            # index range on `created_at` (a month half a year back: ~40 ms at a million
-            # transfers). Joined to their entries before the page is cut, the whole period was
-            # (~240 ms); cut per leg, the planner walks the primary key from the start instead,
-            # expecting the period's rows anywhere (~90 ms, more the further back).
+            # index range on `created_at`. Joined to their entries before the page is cut, the
+            # whole period was; cut per leg, the planner walks the primary key from the start
+            # instead, expecting the period's rows anywhere, slower the further back
+            # (docs/benchmarks.md, "Reports").
             keys = credits.values("id", side=Value("credit")).union(
                 debits.values("id", side=Value("debit")), all=True).order_by("id", "side")[:limit]
             page = sorted({key["id"] for key in keys})
@@ -293,8 +270,8 @@ class TransactionsReport(Report):
                 and connection.features.supports_slicing_ordering_in_compound):  # not SQLite
             # An unfiltered page: each side takes its first `limit` rows by the primary key on
             # its own (an index scan that stops early) and only those are merged and sorted.
-            # With a narrowing filter the planner does better on its own (measured in
-            # bench/reports.py: one user's page 55 ms without this, 600 ms with it).
+            # With a narrowing filter the planner does better on its own (measured with
+            # bench/reports.py: docs/benchmarks.md, "Reports").
             credits, debits = credits.order_by("id")[:limit], debits.order_by("id")[:limit]
         return credits.union(debits, all=True).order_by("transfer_id", "side")
 
@@ -607,7 +584,8 @@ class TdsReport(Report):
                      output_field=CharField()),
             deductee_name=Coalesce(NullIf(F("user__kyc_profile__company_name"), Value("")),
                                    F("user__kyc_profile__full_name"), F("user__name")),
-            paid_on=F("distribution_line__paid_on"),
+            # Every source credits the income and deducts its tax on the same day (tax.services).
+            paid_on=F("deducted_on"),
             deducted_on_date=F("deducted_on"),
             remark=Case(When(reason=DeductionReason.DECLARATION, then=Value("B")),
                         When(pan_valid=False, then=Value("C")), default=Value("")),
@@ -623,6 +601,6 @@ class TdsReport(Report):
 
 
 def decrypt_pan(stored: str) -> str:
-    from kyc.crypto import decrypt
+    from core.crypto import decrypt
 
     return decrypt(stored)

@@ -1,30 +1,12 @@
-"""Staff reads across apps: the user list (with onboarding status), the audit trail, and a
-caller's own report exports. The views allow admins and super admins only."""
+"""Staff reads across apps: the audit trail and a caller's own report exports. The views allow
+admins and super admins only."""
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
-from accounts.models import User
 from core.audit import AuditEvent
 from core.errors import NotFound
 from reports.base import datetime_range
-from reports.catalog import users_with_onboarding
 from reports.models import ReportExport
-
-
-def user_list_for_staff(*, search: str = "", role: str | None = None, kyc_status: str | None = None,
-                        bank_status: str | None = None, is_active: bool | None = None) -> QuerySet[User]:
-    users = users_with_onboarding(User.objects.all())
-    if search:
-        users = users.filter(Q(phone__icontains=search) | Q(name__icontains=search) | Q(email__icontains=search))
-    if role:
-        users = users.filter(role=role)
-    if is_active is not None:
-        users = users.filter(is_active=is_active)
-    if kyc_status:
-        users = users.filter(kyc_status=kyc_status)
-    if bank_status:
-        users = users.filter(bank_status=bank_status)
-    return users.order_by("-id")
 
 
 def audit_event_list(*, filters: dict) -> QuerySet[AuditEvent]:

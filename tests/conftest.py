@@ -68,6 +68,20 @@ def assert_reconciled():
     return check
 
 
+@pytest.fixture
+def assert_books_clean(assert_reconciled):
+    """Money and units both: the wallet's reconcile and the units check (trading, servicing,
+    bidding)."""
+
+    def check() -> None:
+        from trading.reconcile import units_differences
+
+        assert units_differences() == []
+        assert_reconciled()  # includes the units check through the registry
+
+    return check
+
+
 @pytest.fixture(autouse=True)
 def _reference_data(request):
     """Rows that data migrations create (the TDS rules) are wiped when a transactional test
@@ -82,7 +96,7 @@ def _reference_data(request):
         return
     transactional = bool(marker and marker.kwargs.get("transaction")) or "transactional_db" in names
     request.getfixturevalue("transactional_db" if transactional else "db")
-    importlib.import_module("trading.migrations.0003_seed_tax_rules").seed(apps, None)
+    importlib.import_module("tax.migrations.0004_seed_tax_rules").seed(apps, None)
 
 
 @pytest.fixture(params=["sql", "orm"])
@@ -90,10 +104,10 @@ def writers(request, monkeypatch):
     """Run a test with each way the hot paths read and write: PostgreSQL's database functions
     (`wallet_post_entry` behind `ledger_post`, `trading_settle` behind a buy or a bid's fill)
     and the ORM's (SQLite's, also correct on PostgreSQL), so the two stay equivalent."""
-    from trading import services as trading_services
+    from trading import settlement as trading_settlement
     from wallet.services import ledger
 
     single = request.param == "sql"
     monkeypatch.setattr(ledger, "HAND_WRITTEN_SQL", single)
-    monkeypatch.setattr(trading_services, "HAND_WRITTEN_SQL", single)
+    monkeypatch.setattr(trading_settlement, "HAND_WRITTEN_SQL", single)
     return request.param

@@ -30,7 +30,7 @@ os.environ.setdefault("LOG_LEVEL", "WARNING")
 os.environ.setdefault("SECURE_COOKIES", "0")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "0")  # the test client speaks plain HTTP
 os.environ.setdefault("DATABASE_POOL_MAX", "40")  # race tests run dozens of threads
-# Encryption at rest (kyc/crypto.py): fixed test-only keys; DEBUG is off, so they must be set.
+# Encryption at rest (core/crypto.py): fixed test-only keys; DEBUG is off, so they must be set.
 os.environ.setdefault("FIELD_ENCRYPTION_KEYS", "0Ah9B8-adaICXVdTx6j8Vqz7Nmfvx1S9FTPYdLSWtx4=")
 os.environ.setdefault("BLIND_INDEX_KEY", secrets.token_urlsafe(64))
 

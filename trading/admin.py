@@ -1,7 +1,8 @@
 """Trading in the Django admin. Units and trades are ledgers: read-only here. State changes
 go through the same services as the API: fractionalize an invoice (the offering's "add"
-page), post units for sale, record a repayment and mark a default (servicing), and cancel a
-listing (`listing_cancel_by_staff`)."""
+page), post units for sale, and cancel a listing (`listing_cancel_by_staff`). Servicing's
+admin adds its own actions to the offering's page (record a repayment, mark a default)
+with `OfferingAdmin.with_form`, so trading never imports servicing."""
 
 from decimal import Decimal
 
@@ -12,11 +13,9 @@ from django.template.response import TemplateResponse
 
 from core.admin import ReadOnlyAdmin
 from core.errors import DomainError
-from invoices.enums import ScheduleKind
-from invoices.offering_models import Offering
 from trading import services
-from trading.enums import ListingStatus
-from trading.models import Holding, Listing, Trade, UnitTransfer
+from trading.enums import ListingStatus, ScheduleKind
+from trading.models import Holding, Listing, Offering, Trade, UnitTransfer
 
 
 class FractionalizeForm(forms.Form):
@@ -38,16 +37,6 @@ class FractionalizeForm(forms.Form):
         return data
 
 
-class RepaymentForm(forms.Form):
-    amount = forms.DecimalField(max_digits=18, decimal_places=2, min_value=Decimal("0.01"))
-    received_on = forms.DateField(help_text="YYYY-MM-DD")
-    reference = forms.CharField(max_length=100)
-
-
-class DefaultForm(forms.Form):
-    reason = forms.CharField(max_length=255, widget=forms.TextInput(attrs={"size": 80}))
-
-
 class PostForm(forms.Form):
     units = forms.IntegerField(min_value=1)
     price_per_unit = forms.DecimalField(max_digits=18, decimal_places=2, min_value=Decimal("0.01"))
@@ -61,7 +50,7 @@ class OfferingAdmin(ReadOnlyAdmin):
     list_filter = ("status", "schedule_kind", "organization")
     search_fields = ("title", "invoice__number")
     list_select_related = ("organization",)
-    actions = ("post_inventory", "record_repayment", "mark_default")
+    actions = ("post_inventory",)
 
     def has_add_permission(self, request):
         return request.user.is_active and request.user.is_superuser
@@ -91,12 +80,12 @@ class OfferingAdmin(ReadOnlyAdmin):
             else:
                 self.message_user(request, f"Offering {offering.pk} configured: {offering.total_units} units.",
                                   messages.SUCCESS)
-                return redirect("admin:invoices_offering_change", offering.pk)
+                return redirect("admin:trading_offering_change", offering.pk)
         context = {**self.admin_site.each_context(request), "title": "Fractionalize an invoice", "form": form,
                    "opts": self.model._meta, "submit_label": "Fractionalize"}
         return TemplateResponse(request, "admin/trading/form_page.html", context)
 
-    def _with_form(self, request, queryset, *, form_class, action: str, title: str, label: str, apply):
+    def with_form(self, request, queryset, *, form_class, action: str, title: str, label: str, apply):
         """An action that asks for a few fields, then calls a service once per offering."""
         form = form_class(request.POST if "apply" in request.POST else None)
         if form.is_valid():
@@ -117,33 +106,12 @@ class OfferingAdmin(ReadOnlyAdmin):
 
     @admin.action(description="Post units for sale (primary listing)")
     def post_inventory(self, request, queryset):
-        return self._with_form(request, queryset, form_class=PostForm, action="post_inventory",
+        return self.with_form(request, queryset, form_class=PostForm, action="post_inventory",
                                title="Post units for sale", label="Post", apply=lambda offering, values: (
                                    services.listing_post_primary(
                                        organization=offering.organization, offering_id=offering.pk,
                                        units=values["units"], price_per_unit=values["price_per_unit"],
                                        min_units=values["min_units"], created_by=request.user)))
-
-    @admin.action(description="Record a repayment (distributed to holders)")
-    def record_repayment(self, request, queryset):
-        from trading.servicing.services import distribution_record
-
-        return self._with_form(request, queryset, form_class=RepaymentForm, action="record_repayment",
-                               title="Record a repayment", label="Record", apply=lambda offering, values: (
-                                   distribution_record(
-                                       organization=offering.organization, offering_id=offering.pk,
-                                       amount=values["amount"], received_on=values["received_on"],
-                                       reference=values["reference"], actor=request.user)))
-
-    @admin.action(description="Mark as defaulted")
-    def mark_default(self, request, queryset):
-        from trading.servicing.services import offering_default
-
-        return self._with_form(request, queryset, form_class=DefaultForm, action="mark_default",
-                               title="Mark offerings defaulted", label="Mark defaulted",
-                               apply=lambda offering, values: offering_default(
-                                   organization=offering.organization, offering_id=offering.pk,
-                                   reason=values["reason"], actor=request.user))
 
 
 @admin.register(Holding)
@@ -194,5 +162,3 @@ class UnitTransferAdmin(ReadOnlyAdmin):
     search_fields = ("reference", "offering__title")
     list_select_related = ("offering",)
 
-
-from trading.servicing import admin as servicing_admin  # noqa: E402,F401  (registers servicing models)

@@ -12,11 +12,9 @@ from core.errors import DomainError
 from core.filters import query_filters
 from core.idempotency import idempotent
 from core.pagination import PagePagination
-from invoices.offering_models import ScheduleKind
 from kyc.permissions import CanTrade
 from trading import selectors, services
-from trading.enums import ListingStatus, SellerKind
-from trading.servicing.selectors import received_by_offering
+from trading.enums import ListingStatus, ScheduleKind, SellerKind
 
 MONEY = {"max_digits": 18, "decimal_places": 2}
 RATE = {"max_digits": 12, "decimal_places": 8}
@@ -166,36 +164,6 @@ class ListingCancelApi(APIView):
     def post(self, request, listing_id: int):
         listing = services.listing_cancel(user=request.user, listing_id=listing_id)
         return Response(ListingOutputSerializer(listing).data)
-
-
-class HoldingListApi(APIView):
-    pagination_class = PagePagination  # the GET answers a page; documents it in the schema
-    class OutputSerializer(serializers.Serializer):
-        offering = serializers.IntegerField(source="holding.offering_id")
-        offering_title = serializers.CharField(source="holding.offering.title")
-        units = serializers.IntegerField(source="holding.units")
-        units_listed = serializers.IntegerField(source="holding.units_listed")
-        average_price = serializers.DecimalField(**MONEY)
-        invested = serializers.DecimalField(**MONEY)
-        received = serializers.DecimalField(**MONEY)
-        xirr = serializers.SerializerMethodField()
-        next_cash_flow = serializers.SerializerMethodField()
-        maturity_date = serializers.DateField(source="holding.offering.maturity_date")
-
-        def get_xirr(self, view) -> str | None:
-            return _rate(view.xirr)
-
-        def get_next_cash_flow(self, view) -> dict | None:
-            flow = view.next_cash_flow
-            return None if flow is None else {"date": flow["date"].isoformat(), "amount": str(flow["amount"])}
-
-    @extend_schema(responses={200: OutputSerializer(many=True)})
-    def get(self, request):
-        paginator = PagePagination()
-        page = paginator.paginate_queryset(selectors.holding_list_for_user(user=request.user), request, view=self)
-        received = received_by_offering(user=request.user, offering_ids=[h.offering_id for h in page])
-        views = selectors.holding_views(user=request.user, holdings=page, received_by_offering=received)
-        return paginator.get_paginated_response(self.OutputSerializer(views, many=True).data)
 
 
 class TradeListApi(APIView):

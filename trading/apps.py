@@ -10,7 +10,3 @@ class TradingConfig(AppConfig):
         from wallet.reconcile import register_reconcile_check
 
         register_reconcile_check("trading.units")(units_differences)
-
-        from trading.servicing.reconcile import servicing_differences
-
-        register_reconcile_check("trading.servicing")(servicing_differences)

@@ -1,9 +1,8 @@
-"""Demo marketplace and servicing: the primary platform's financed invoices cut into
-offerings of every schedule kind (`world.offerings` of them), posted for sale on the
-primary market; investors buy, resell (secondary listings) and buy from each other; then
-repayments are distributed to the holders with TDS (the large investor's interest crosses
-the yearly threshold). All through the services, so the ledger, the units and `reconcile`
-stay clean. Leaves an investor's sell post with room for the bidding demo.
+"""Demo marketplace: the primary platform's financed invoices cut into offerings of every
+schedule kind (`world.offerings` of them), posted for sale on the primary market;
+investors buy, resell (secondary listings) and buy from each other. All through the
+services, so the ledger, the units and `reconcile` stay clean. Leaves `world.listings`
+for servicing's demo and an investor's sell post with room for the bidding demo.
 """
 
 from decimal import Decimal
@@ -12,7 +11,6 @@ import irr
 from accounts.enums import Role
 from accounts.tenancy import platform_organization
 from core.errors import DomainError
-from invoices.offering_models import OfferingCashFlow
 from kyc.selectors import user_can_trade
 from trading.services import listing_buy, listing_post_primary, listing_post_secondary, offering_fractionalize
 
@@ -75,7 +73,6 @@ def seed(world) -> None:
     resale = _resales(world, traders, listings)
     trades += resale
     world.progress(f"marketplace: {len(listings)} offerings posted, {trades} trades ({resale} secondary)")
-    _service(world, organization, admin, listings)
 
 
 def _resales(world, traders, listings) -> int:
@@ -97,30 +94,3 @@ def _resales(world, traders, listings) -> int:
     resale = listing_post_secondary(seller=reseller, offering_id=holding.offering_id, units=1,
                                     price_per_unit=holding.offering.issue_price + Decimal("1.00"))
     return int(_buy(buyer, resale, 1))
-
-
-def _scheduled(offering_id: int, *, first_only: bool) -> Decimal:
-    flows = OfferingCashFlow.objects.filter(offering_id=offering_id).order_by("sequence")
-    flows = flows[:1] if first_only else flows
-    units = flows[0].offering.total_units if flows else 0
-    return sum(((flow.principal + flow.interest) * units for flow in flows), Decimal("0.00"))
-
-
-def _service(world, organization, admin, listings) -> None:
-    """Repayments: the large bullet offering repaid in full (its holders are paid, the units
-    retire, the large investor's interest is taxed), and the first instalment of a monthly one."""
-    from django.utils import timezone
-
-    from trading.servicing.services import distribution_record
-
-    today = timezone.localdate()
-    plans = [(listings[0].offering_id, False)]
-    plans += [(listing.offering_id, True) for listing in listings[2:3]]
-    recorded = [distribution_record(organization=organization, offering_id=offering_id,
-                                    amount=_scheduled(offering_id, first_only=first_only), received_on=today,
-                                    reference=f"DEMO-REPAY-{offering_id}", actor=admin).distribution
-                for offering_id, first_only in plans]
-    for distribution in recorded:
-        distribution.refresh_from_db()  # the outbox runs it after the record commits
-    paid = sum(distribution.status == "paid" for distribution in recorded)
-    world.progress(f"servicing: {len(recorded)} repayments recorded, {paid} distributed to holders")

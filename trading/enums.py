@@ -22,3 +22,26 @@ class UnitTransferKind(models.TextChoices):
 class SellerKind(models.TextChoices):
     PLATFORM = "platform", "Platform"
     INVESTOR = "investor", "Investor"
+
+
+class OfferingStatus(models.TextChoices):
+    CONFIGURED = "configured", "Configured"
+    POSTED = "posted", "Posted for sale"
+    SOLD_OUT = "sold_out", "Sold out"
+    MATURED = "matured", "Matured"
+    DEFAULTED = "defaulted", "Defaulted"
+
+
+class ScheduleKind(models.TextChoices):
+    BULLET = "bullet", "Bullet (one payment at maturity)"
+    EQUAL_PRINCIPAL = "equal_principal", "Equal principal"
+    AMORTIZING = "amortizing", "Amortizing (EMI)"
+    BALLOON = "balloon", "Balloon"
+    INTEREST_ONLY = "interest_only", "Interest only"
+
+
+class Frequency(models.TextChoices):
+    MONTHLY = "monthly", "Monthly"
+    QUARTERLY = "quarterly", "Quarterly"
+    HALF_YEARLY = "half_yearly", "Half-yearly"
+    ANNUAL = "annual", "Annual"

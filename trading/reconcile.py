@@ -6,9 +6,8 @@ from collections import defaultdict
 
 from django.db.models import Q, Sum
 
-from invoices.offering_models import Offering
 from trading.enums import ListingStatus
-from trading.models import Holding, Listing, UnitTransfer
+from trading.models import Holding, Listing, Offering, UnitTransfer
 
 
 def units_differences() -> list[str]:

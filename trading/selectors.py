@@ -11,10 +11,8 @@ from django.utils import timezone
 import irr
 from core.errors import NotFound
 from core.money import ZERO
-from invoices.offering_models import Offering, OfferingCashFlow
-from invoices.services.offerings import offering_remaining_flows
 from trading.enums import ListingStatus
-from trading.models import Holding, Listing, Trade
+from trading.models import Holding, Listing, Offering, OfferingCashFlow, Trade
 
 ORDERINGS = {
     "xirr": ("xirr", "id"), "-xirr": ("-xirr", "-id"),
@@ -22,6 +20,18 @@ ORDERINGS = {
     "maturity": ("offering__maturity_date", "id"), "-maturity": ("-offering__maturity_date", "-id"),
     "closes_at": ("closes_at", "id"), "newest": ("-id",),
 }
+
+
+def offering_remaining_flows(*, offering: Offering, after: dt.date,
+                             cash_flows=None) -> list[tuple[dt.date, Decimal]]:
+    """The per-unit flows still to come strictly after `after` (unpaid parts only)."""
+    rows = cash_flows if cash_flows is not None else offering.cash_flows.all()
+    flows = []
+    for row in rows:
+        remaining = row.principal + row.interest - row.paid_principal - row.paid_interest
+        if row.due_date > after and remaining > 0:
+            flows.append((row.due_date, remaining))
+    return flows
 
 
 def marketplace_list(*, min_xirr: Decimal | None = None, max_xirr: Decimal | None = None,
@@ -166,8 +176,9 @@ def admin_invoice_list(*, organization, category: str) -> QuerySet:
     from django.db.models import IntegerField, OuterRef, Subquery, Value
     from django.db.models.functions import Coalesce
 
-    from invoices.enums import FinanceRequestStatus, OfferingStatus
+    from invoices.enums import FinanceRequestStatus
     from invoices.models import FinanceRequest
+    from trading.enums import OfferingStatus
 
     requests = (
         FinanceRequest.objects.filter(organization=organization, status__in=(

@@ -8,12 +8,13 @@ Design (DESIGN.md §3):
 - Every movement is one `JournalEntry` with one or more `Transfer`s
   `(debit_account, credit_account, amount > 0)`, so each entry balances by construction and
   the sum of all balances is zero.
-- User accounts keep a cached `balance`, updated relatively (`balance + delta`) in the
-  same transaction as the transfers, under the account's row lock, and guarded by
-  `CHECK (balance >= 0)`. Each transfer also records the balance after it on each user side
-  (`*_balance_after`), which is what the statement shows, and its entry's time
-  (`created_at`), so reports over a date range read the transfers alone (`reconcile` checks
-  the two times agree).
+- User accounts keep a cached `balance`: `ledger_post` locks the accounts, computes each new
+  balance from the locked one, refuses a negative one and writes it in the same transaction
+  as the transfers (as a value on the ORM path; on PostgreSQL `wallet_post_entry()` adds the
+  change, which under the lock is the same), guarded by `CHECK (balance >= 0)`. Each
+  transfer also records the balance after it on each user side (`*_balance_after`), which
+  is what the statement shows, and its entry's time (`created_at`), so reports over a date
+  range read the transfers alone (`reconcile` checks the two times agree).
 - System accounts are never locked or updated when money moves (every trade would queue on
   the `fees` row): their `balance` column stays 0 and their balance is the sum of their
   transfers (`wallet.selectors.ledger_account_balance`). `reconcile` checks both views.

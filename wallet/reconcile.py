@@ -109,8 +109,8 @@ SHOWN = 20
 
 
 def _check_transfer_times(differences: list[str]) -> None:
-    # One join over all transfers (~0.3 s a million on PostgreSQL); rows are append-only, so
-    # only a writer can get this wrong, and only when it inserts.
+    # One join over all transfers (its cost: docs/benchmarks.md, "Reports"); rows are
+    # append-only, so only a writer can get this wrong, and only when it inserts.
     wrong = sorted(Transfer.objects.exclude(created_at=F("entry__created_at")).order_by()
                    .values_list("id", "entry_id")[:SHOWN + 1])
     for transfer_id, entry_id in wrong[:SHOWN]:

@@ -62,7 +62,7 @@ LIVE_CHECKS = {
     "units of an offering not conserved": """
         SELECT 'offering ' || o.id || ': holdings ' || h.units || ' + retired ' || COALESCE(r.units, 0) ||
                ' != ' || o.total_units
-          FROM invoices_offering o
+          FROM trading_offering o
           JOIN (SELECT offering_id, SUM(units) AS units FROM trading_holding GROUP BY 1) h ON h.offering_id = o.id
           LEFT JOIN (SELECT offering_id, SUM(units) AS units FROM trading_unittransfer
                       WHERE to_holding_id IS NULL GROUP BY 1) r ON r.offering_id = o.id

@@ -7,7 +7,7 @@ to the indexes. Backwards it decrypts them again. Parties are a small table: one
 
 from django.db import migrations, models
 
-import kyc.crypto
+import core.crypto
 
 FIELDS = ("pan", "gstin")
 
@@ -19,15 +19,15 @@ def encrypt_identifiers(apps, schema_editor):
         changes = {}
         for name in FIELDS:
             plain = getattr(party, name)
-            changes[name] = kyc.crypto.encrypt(plain) if plain else ""
-            changes[f"{name}_index"] = kyc.crypto.blind_index(plain) if plain else ""
+            changes[name] = core.crypto.encrypt(plain) if plain else ""
+            changes[f"{name}_index"] = core.crypto.blind_index(plain) if plain else ""
         Party.objects.using(schema_editor.connection.alias).filter(pk=party.pk).update(**changes)
 
 
 def decrypt_identifiers(apps, schema_editor):
     Party = apps.get_model("invoices", "Party")
     for party in Party.objects.using(schema_editor.connection.alias).only("pk", *FIELDS).iterator():
-        changes = {name: kyc.crypto.decrypt(getattr(party, name)) if getattr(party, name) else "" for name in FIELDS}
+        changes = {name: core.crypto.decrypt(getattr(party, name)) if getattr(party, name) else "" for name in FIELDS}
         Party.objects.using(schema_editor.connection.alias).filter(pk=party.pk).update(**changes)
 
 
@@ -43,7 +43,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="party",
             name="pan_index",
-            field=models.CharField(default="", help_text="Blind index of the PAN (kyc.crypto).", max_length=64),
+            field=models.CharField(default="", help_text="Blind index of the PAN (core.crypto).", max_length=64),
             preserve_default=False,
         ),
         migrations.AddField(
@@ -67,12 +67,12 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name="party",
             name="pan",
-            field=kyc.crypto.EncryptedTextField(help_text="Business PAN (validated; also embedded in the GSTIN)."),
+            field=core.crypto.EncryptedTextField(help_text="Business PAN (validated; also embedded in the GSTIN)."),
         ),
         migrations.AlterField(
             model_name="party",
             name="gstin",
-            field=kyc.crypto.EncryptedTextField(blank=True),
+            field=core.crypto.EncryptedTextField(blank=True),
         ),
         migrations.AddConstraint(
             model_name="party",

@@ -23,6 +23,7 @@ from core.audit import audit_record
 from core.errors import Conflict, InvalidInput, InvalidState
 from core.money import ZERO, to_money
 from core.outbox import outbox_publish
+from core.retry import retry_on_deadlock
 from invoices import ledger, terms
 from invoices.enums import (
     OUTSTANDING_STATUSES,
@@ -54,7 +55,6 @@ from invoices.models import (
     WorkflowEvent,
 )
 from invoices.services.invoices import counterparty_for
-from wallet.services import retry_on_deadlock
 
 SIGNER_ROLES = (PartyRole.ADMINISTRATOR, PartyRole.SUPERVISOR)
 REPAID_TOPIC = "invoice.repaid"

@@ -15,13 +15,13 @@ from django.db.models import Q
 from rest_framework.exceptions import APIException
 
 from accounts.models import Organization, User
+from core.crypto import blind_index
 from integrations.primary import FinancedInvoiceRecord, PartyRecord, PrimaryPlatform
 from integrations.registry import get_adapter
 from invoices.enums import RepaymentSource
 from invoices.models import Invoice, Party, Program
 from invoices.services.financing import finance_request_create, finance_request_disburse, repayment_record
 from invoices.services.invoices import invoice_create
-from kyc.crypto import blind_index
 
 
 @dataclass

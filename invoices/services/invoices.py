@@ -12,13 +12,13 @@ from django.db import IntegrityError, transaction
 
 from accounts.models import Organization, User
 from core.audit import audit_record
+from core.crypto import blind_index
 from core.errors import InvalidInput
 from core.money import to_money
 from core.uploads import CSV, DOCUMENT_TYPES, upload_check
 from invoices.enums import ANCHOR_IS_BUYER, ProgramStatus
 from invoices.errors import BulkUploadInvalid, DuplicateInvoiceNumber, InvoiceInvalid, ProgramNotActive
 from invoices.models import Counterparty, Invoice, Party, Program
-from kyc.crypto import blind_index
 
 BULK_COLUMNS = ("number", "buyer_gstin", "amount", "issue_date", "due_date")
 BULK_MAX_ROWS = 1000

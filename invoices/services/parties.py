@@ -6,9 +6,9 @@ from accounts.invitations import InvitationScope, invitation_create, invitation_
 from accounts.models import Organization, User
 from core.audit import audit_record
 from core.errors import Conflict, InvalidInput, NotFound
+from core.validators import check, validate_gstin, validate_pan
 from invoices.enums import MAX_SIGNATURES, PartyRole
 from invoices.models import Party, PartyMembership, party_identifiers
-from kyc.validators import check, validate_gstin, validate_pan
 
 # Never written to the audit trail in clear (it would undo their encryption at rest).
 IDENTIFIERS = frozenset({"pan", "pan_index", "gstin", "gstin_index"})

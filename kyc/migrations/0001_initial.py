@@ -5,7 +5,7 @@ import django.utils.timezone
 from django.conf import settings
 from django.db import migrations, models
 
-import kyc.crypto
+import core.crypto
 import kyc.models
 
 
@@ -22,7 +22,7 @@ class Migration(migrations.Migration):
             name='BankAccount',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('account_number', kyc.crypto.EncryptedTextField()),
+                ('account_number', core.crypto.EncryptedTextField()),
                 ('account_index', models.CharField(help_text='HMAC of IFSC and account number (blind index).', max_length=64)),
                 ('ifsc', models.CharField(max_length=11)),
                 ('holder_name', models.CharField(max_length=150)),
@@ -71,13 +71,13 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('kind', models.CharField(choices=[('individual', 'Individual'), ('company', 'Company')], default='individual', max_length=16)),
                 ('full_name', models.CharField(max_length=150)),
-                ('pan', kyc.crypto.EncryptedTextField()),
+                ('pan', core.crypto.EncryptedTextField()),
                 ('pan_index', models.CharField(help_text='HMAC of the PAN (blind index).', max_length=64, unique=True)),
                 ('date_of_birth', models.DateField(blank=True, null=True)),
                 ('address', models.TextField(blank=True)),
                 ('company_name', models.CharField(blank=True, max_length=200)),
                 ('incorporation_date', models.DateField(blank=True, null=True)),
-                ('gstin', kyc.crypto.EncryptedTextField(blank=True)),
+                ('gstin', core.crypto.EncryptedTextField(blank=True)),
                 ('aadhaar_last4', models.CharField(blank=True, max_length=4)),
                 ('status', models.CharField(choices=[('not_started', 'Not started'), ('pending', 'Pending'), ('manual_review', 'Manual review'), ('verified', 'Verified'), ('rejected', 'Rejected')], db_index=True, default='pending', max_length=16)),
                 ('status_reason', models.CharField(blank=True, max_length=255)),

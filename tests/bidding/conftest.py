@@ -2,7 +2,6 @@
 import pytest
 
 from core import outbox
-from tests.trading.conftest import assert_books_clean  # noqa: F401
 
 BID_TOPICS = ("bid.placed", "bid.modified", "bid.accepted", "bid.rejected", "bid.expired", "bid.withdrawn",
               "bid.closed", "listing.changed")

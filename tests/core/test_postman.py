@@ -7,9 +7,9 @@ import re
 import pytest
 from rest_framework.test import APIClient
 
-from core import postman
 from tests.accounts.test_otp_sign_in import last_code
 from tests.accounts.test_staff_sign_in import staff, totp_now  # noqa: F401 (fixture)
+from tools import postman
 
 
 @pytest.fixture(scope="module")

@@ -20,8 +20,9 @@ def test_seed_builds_a_living_world_with_clean_books(assert_reconciled):
     from accounts.models import User
     from bidding.models import Bid
     from invoices.models import Invoice, Party, Program
-    from invoices.offering_models import Offering
-    from trading.models import Distribution, Listing, TDSDeduction, Trade
+    from servicing.models import Distribution
+    from tax.models import TDSDeduction
+    from trading.models import Listing, Offering, Trade
     from wallet.models import Deposit, Withdrawal
 
     out = io.StringIO()

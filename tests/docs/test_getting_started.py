@@ -159,7 +159,8 @@ def test_the_getting_started_guide_runs_as_written(assert_reconciled):
 
     from accounts.models import User
     from bidding.models import Bid
-    from trading.models import DistributionLine, Holding, Trade
+    from servicing.models import DistributionLine
+    from trading.models import Holding, Trade
 
     user = User.objects.get(phone="+919876500001")
     assert shell.variables["BASE"] == "http://127.0.0.1:8000"

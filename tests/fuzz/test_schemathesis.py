@@ -41,7 +41,7 @@ EXCLUDED: dict[str, str] = {}
 def _schema():
     from django.core.wsgi import get_wsgi_application
 
-    from core.postman import openapi_schema
+    from tools.postman import openapi_schema
 
     schema = schemathesis.openapi.from_dict(openapi_schema())
     schema.app = get_wsgi_application()

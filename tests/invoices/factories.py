@@ -11,9 +11,9 @@ from stdnum import luhn
 from accounts.enums import OrganizationRole
 from accounts.models import Organization, OrganizationMembership
 from accounts.tenancy import platform_organization
+from core.crypto import blind_index
 from invoices.enums import PartyKind, PartyRole, ProgramKind, ProgramStatus
 from invoices.models import Counterparty, Invoice, Party, PartyMembership, Program
-from kyc.crypto import blind_index
 from tests.accounts.factories import UserFactory
 
 GSTIN_ALPHABET = string.digits + string.ascii_uppercase

@@ -9,8 +9,8 @@ from django.db.migrations.executor import MigrationExecutor
 from django.test import RequestFactory
 
 from core.audit import AuditEvent
+from core.crypto import blind_index, decrypt
 from invoices.models import Party
-from kyc.crypto import blind_index, decrypt
 from tests.accounts.factories import UserFactory
 from tests.invoices.factories import OrganizationFactory, PartyFactory, make_gstin, make_pan
 

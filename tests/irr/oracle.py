@@ -75,3 +75,48 @@ def exact_root_near(rate: float, flows, width: float = 1e-6) -> Decimal | None:
 
 def dated(start: dt.date, offsets_and_amounts) -> list[tuple[dt.date, Decimal]]:
     return [(start + dt.timedelta(days=offset), amount) for offset, amount in offsets_and_amounts]
+
+
+def exact_nets(flows) -> list[tuple[int, Decimal]]:
+    """The flows netted per date exactly (Decimal addition of the amounts as given), as
+    (days from the earliest date, net) in date order, dates whose flows cancel left out."""
+    first = min(date for date, _ in flows)
+    nets: dict[int, Decimal] = {}
+    with localcontext() as context:
+        context.prec = 200  # exact for any sum of amounts in paise up to 10**100
+        for date, amount in flows:
+            day = (date - first).days
+            nets[day] = nets.get(day, Decimal(0)) + Decimal(amount)
+    return [(day, net) for day, net in sorted(nets.items()) if net]
+
+
+def exact_value(log_rate: Decimal, nets, precision: int = 120) -> tuple[Decimal, Decimal]:
+    """The netted flows' present value at s = ln(1 + r) and the sum of |terms| (what its
+    size is judged against), in ``precision``-digit Decimal."""
+    with localcontext() as context:
+        context.prec = precision
+        terms = [net * (-log_rate * day / 365).exp() for day, net in nets]
+        return sum(terms), sum(abs(term) for term in terms)
+
+
+def has_small_residual(rate: float, flows, tolerance: float = 1e-9) -> bool:
+    """Whether ``rate`` is a root of the flows netted exactly per date: the present value at
+    ``rate`` within ``tolerance`` of the sum of |terms|, or a sign change within four float
+    spacings of ``rate`` (near -100% a float rate cannot come closer: 1 + r keeps few
+    digits)."""
+    if not (math.isfinite(rate) and rate > -1.0):
+        return False
+    nets = exact_nets(flows)
+
+    def at(candidate: float) -> tuple[Decimal, Decimal]:
+        with localcontext() as context:
+            context.prec = 60
+            return exact_value((1 + Decimal(candidate)).ln(), nets)
+
+    value, size = at(rate)
+    if abs(value) <= Decimal(tolerance) * size:
+        return True
+    spacing = 4 * math.ulp(1.0 + abs(rate))
+    below, _ = at(max(rate - spacing, math.nextafter(-1.0, 0.0)))
+    above, _ = at(rate + spacing)
+    return below * value <= 0 or value * above <= 0

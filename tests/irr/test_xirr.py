@@ -13,7 +13,9 @@ from irr import (
     IrrError,
     NoSignChange,
     TooFewFlows,
+    price_for_xirr,
     xirr,
+    xirr_at_price,
     xnpv,
 )
 from tests.irr.oracle import exact_root_near, is_root
@@ -227,6 +229,25 @@ def test_a_guess_at_or_below_minus_100_percent_is_refused(guess):
 def test_xnpv_refuses_a_rate_at_or_below_minus_100_percent():
     with pytest.raises(InvalidRate):
         xnpv(-1, MICROSOFT_FLOWS)
+
+
+@pytest.mark.parametrize("date", ["2025-01-01", None, 20250101, dt.time(12)])
+def test_a_date_that_is_not_a_date_is_an_invalid_flow(date):
+    flows = [(dt.date(2024, 1, 1), Decimal("-100")), (date, Decimal("110"))]
+    start = dt.date(2024, 1, 1)
+
+    for call in (
+        lambda: xirr(flows),
+        lambda: xirr(list(reversed(flows))),
+        lambda: xnpv(0.1, flows),
+        lambda: price_for_xirr(flows[1:], start, 0.1),
+        lambda: xirr_at_price(flows[1:], start, Decimal("100")),
+        lambda: price_for_xirr([(dt.date(2025, 1, 1), Decimal("110"))], date, 0.1),
+        lambda: xirr_at_price([(dt.date(2025, 1, 1), Decimal("110"))], date, Decimal("100")),
+    ):
+        with pytest.raises(InvalidFlow) as raised:
+            call()
+        assert raised.value.code == "invalid_flow"
 
 
 def test_a_flow_that_is_not_a_pair_is_a_programming_error():

@@ -95,9 +95,18 @@ def test_plain_series_are_solved_together_without_falling_back(monkeypatch):
     assert result.rates == pytest.approx([xirr(flows) for flows in batch], abs=1e-11)
 
 
-def test_a_malformed_flow_is_a_programming_error():
+def test_a_flow_that_is_not_a_pair_is_a_programming_error():
     with pytest.raises(TypeError):
-        xirr_many([MICROSOFT_FLOWS, [("2024-01-01", Decimal("-1")), ("2025-01-01", Decimal("2"))]])
+        xirr_many([MICROSOFT_FLOWS, [(dt.date(2024, 1, 1),), (dt.date(2025, 1, 1),)]])
+
+
+def test_a_date_that_is_not_a_date_is_an_invalid_flow_of_its_series():
+    bad_dates = [("2024-01-01", Decimal("-1")), ("2025-01-01", Decimal("2"))]
+
+    result = xirr_many([MICROSOFT_FLOWS, bad_dates])
+
+    assert result.reasons == [None, "invalid_flow"]
+    assert np.isnan(result.rates[1])
 
 
 def test_chunks_cover_the_batch_in_order_with_about_chunk_flows_each(monkeypatch):

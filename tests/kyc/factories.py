@@ -4,7 +4,7 @@ the flow tests go through the services instead."""
 import factory
 from django.utils import timezone
 
-from kyc.crypto import blind_index
+from core.crypto import blind_index
 from kyc.enums import BankAccountStatus, KYCKind, KYCStatus
 from kyc.models import BankAccount, KYCProfile
 from tests.accounts.factories import UserFactory

@@ -4,8 +4,8 @@ import pytest
 from django.db import connection
 
 from core.audit import AuditEvent
+from core.crypto import mask
 from integrations.kyc import SandboxKyc
-from kyc.crypto import mask
 from kyc.enums import KYCStatus
 from kyc.models import KYCProfile
 from tests.accounts.factories import UserFactory
@@ -167,7 +167,7 @@ def test_pan_to_gst_lists_the_registrations(investor_client):
     assert response.status_code == 200
     rows = response.json()
     assert [row["state"] for row in rows] == ["Maharashtra", "Karnataka"]
-    from kyc.validators import validate_gstin
+    from core.validators import validate_gstin
 
     assert all(validate_gstin(row["gstin"], pan="AAGCB7383J") for row in rows)
     bad = investor_client.post("/api/v1/kyc/pan-to-gst/", {"pan": "NOPE"})

@@ -4,7 +4,6 @@ import pytest
 
 from accounts.enums import Role
 from tests.reports.factories import client_for, staff
-from tests.trading.conftest import assert_books_clean  # noqa: F401 (fixture)
 
 
 @pytest.fixture

@@ -70,8 +70,9 @@ def test_admin_cancels_a_listing_through_the_service(assert_books_clean):
 
 @pytest.mark.parametrize("path", [
     "/admin/trading/trade/", "/admin/trading/holding/", "/admin/trading/unittransfer/", "/admin/trading/listing/",
-    "/admin/invoices/offering/", "/admin/invoices/offering/add/", "/admin/reports/reportexport/",
-    "/admin/core/auditevent/",
+    "/admin/trading/offering/", "/admin/trading/offering/add/", "/admin/reports/reportexport/",
+    "/admin/core/auditevent/", "/admin/servicing/distribution/", "/admin/servicing/distributionline/",
+    "/admin/tax/tdsdeduction/", "/admin/tax/taxrule/", "/admin/tax/taxdeclaration/",
 ])
 def test_admin_pages_render(path):
     client = admin_site_client(staff(Role.SUPER_ADMIN, is_superuser=True))

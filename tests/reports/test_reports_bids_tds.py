@@ -11,13 +11,14 @@ from freezegun import freeze_time
 
 from accounts.enums import Role
 from bidding.services import bid_place, bid_reject, bid_withdraw
+from servicing import services as servicing
+from tax import services as tax_services
 from tests.accounts.factories import UserFactory
 from tests.reports.test_reports import URL, all_results, assert_exports_match_json
+from tests.servicing.factories import BUILT_ON, big_offering, holders, record
 from tests.trading.factories import make_offering, post_primary, trader
-from tests.trading.servicing.factories import BUILT_ON, big_offering, holders, record
 from tests.wallet.factories import PDF_BYTES
 from trading.services import listing_buy, listing_post_secondary
-from trading.servicing import services as servicing
 
 pytestmark = pytest.mark.django_db
 
@@ -55,7 +56,7 @@ def test_bids_with_outcome_and_hours_to_outcome(admin_client, assert_books_clean
 
 @pytest.fixture
 def tax_rules():
-    importlib.import_module("trading.migrations.0003_seed_tax_rules").seed(apps, None)
+    importlib.import_module("tax.migrations.0004_seed_tax_rules").seed(apps, None)
 
 
 def _at(day: str):
@@ -64,7 +65,7 @@ def _at(day: str):
 
 def test_tds_quarter_in_form_26q_columns(admin_client, tax_rules, assert_books_clean,
                                         django_assert_max_num_queries):
-    """The servicing scenario of tests/trading/servicing/test_tax.py: H crosses the ₹10,000
+    """The servicing scenario of tests/tax/test_tds.py: H crosses the ₹10,000
     threshold on 28 Mar 2026 (catch-up 10% of 15806.00); G has a Form 15G for 2025-26."""
     from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -77,10 +78,10 @@ def test_tds_quarter_in_form_26q_columns(admin_client, tax_rules, assert_books_c
         (h, g), _listing = holders(offering, [50, 50])
     reviewer = UserFactory(role=Role.ADMIN)
     with freeze_time("2026-03-01 10:00:00+05:30"):
-        declaration = servicing.tax_declaration_submit(
+        declaration = tax_services.tax_declaration_submit(
             user=g, financial_year="2025-26", form="15G",
             file=SimpleUploadedFile("15g.pdf", PDF_BYTES, content_type="application/pdf"))
-        servicing.tax_declaration_decide(actor=reviewer, declaration_id=declaration.pk, accept=True)
+        tax_services.tax_declaration_decide(actor=reviewer, declaration_id=declaration.pk, accept=True)
     servicing.distribution_run(distribution_id=record(offering, "685383.00", reference="M1").pk,
                                now=_at("2026-03-20"))
     servicing.distribution_run(distribution_id=record(offering, "679563.00", reference="M2").pk,

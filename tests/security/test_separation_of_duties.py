@@ -34,7 +34,7 @@ def test_a_reviewer_cannot_accept_their_own_form_15g(api_client, reviewer):
     assert created.status_code == 201, created.json()
     response = client.post(f"/api/v1/admin/tax-declarations/{created.json()['id']}/accept/", {}, format="json")
     assert (response.status_code, response.json()["errors"][0]["code"]) == (403, "cannot_decide_own_submission")
-    from trading.servicing.models import TaxDeclaration
+    from tax.models import TaxDeclaration
 
     assert TaxDeclaration.objects.get().status == "pending"
     other = authenticate(api_client.__class__(), UserFactory(role=Role.VERIFIER, is_staff=True))

@@ -101,5 +101,5 @@ def test_every_uploaded_file_field_stores_under_a_random_name():
             for name in names:
                 assert "evil" not in name and not name.endswith(".html") and ".." not in name, (model, name)
             checked.append(f"{model._meta.label}.{field.name}")
-    assert sorted(checked) == ["invoices.Invoice.file", "kyc.KYCDocument.file", "trading.TaxDeclaration.file",
+    assert sorted(checked) == ["invoices.Invoice.file", "kyc.KYCDocument.file", "tax.TaxDeclaration.file",
                                "wallet.Deposit.proof"]

@@ -9,10 +9,10 @@ from freezegun import freeze_time
 from rest_framework.test import APIClient
 
 from core.outbox import OutboxMessage
-from invoices.enums import OfferingStatus
 from tests.accounts.factories import UserFactory
 from tests.conftest import authenticate, requires_postgres
 from tests.trading.factories import make_offering, post_primary, trader
+from trading.enums import OfferingStatus
 from trading.models import Holding, Listing, Trade, UnitTransfer
 from trading.services import listing_buy, listing_cancel, listing_post_secondary
 from wallet.enums import AccountKind

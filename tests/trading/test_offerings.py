@@ -3,12 +3,12 @@ from decimal import Decimal
 import pytest
 
 import irr
-from invoices.enums import OfferingStatus
-from invoices.services.offerings import UnitsDoNotDivide
 from tests.conftest import authenticate
 from tests.trading.factories import disbursed_invoice, make_offering
+from trading.enums import OfferingStatus
 from trading.models import Holding, UnitTransfer
 from trading.services import offering_fractionalize
+from trading.services.offerings import UnitsDoNotDivide
 
 pytestmark = pytest.mark.django_db
 

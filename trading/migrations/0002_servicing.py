@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db import migrations, models
 
 import core.money
-import trading.servicing.models
+import tax.models
 
 
 class Migration(migrations.Migration):
@@ -87,7 +87,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('financial_year', models.CharField(help_text='2026-27', max_length=7)),
                 ('form', models.CharField(choices=[('15G', 'Form 15G'), ('15H', 'Form 15H (senior citizen)')], max_length=3)),
-                ('file', models.FileField(max_length=200, upload_to=trading.servicing.models._declaration_path)),
+                ('file', models.FileField(max_length=200, upload_to=tax.models._declaration_path)),
                 ('sha256', models.CharField(max_length=64)),
                 ('status', models.CharField(choices=[('pending', 'Pending review'), ('accepted', 'Accepted'), ('rejected', 'Rejected')], default='pending', max_length=10)),
                 ('note', models.CharField(blank=True, max_length=255)),

@@ -1,6 +1,6 @@
 """Every write of the wallet. Other apps import from here (`from wallet import services`).
 
-- ledger: `ledger_post` (the only writer), `retry_on_deadlock`, `wallet_system_account`,
+- ledger: `ledger_post` (the only writer), `wallet_system_account`,
   `insufficient_funds` and `hold_exceeded` (the refusals, for a caller that posts through
   the database's `wallet_post_entry`)
 - movements: `wallet_open`, `wallet_cached`, `wallet_hold`, `wallet_release`, `wallet_pay_from_hold`,
@@ -16,7 +16,7 @@ from wallet.services.deposits import (
     deposit_reject,
     payment_webhook_receive,
 )
-from wallet.services.ledger import insufficient_funds, ledger_post, retry_on_deadlock, wallet_system_account
+from wallet.services.ledger import insufficient_funds, ledger_post, wallet_system_account
 from wallet.services.movements import (
     WalletAccounts,
     hold_exceeded,
@@ -48,7 +48,6 @@ __all__ = [
     "ledger_post",
     "payment_webhook_receive",
     "payout_webhook_receive",
-    "retry_on_deadlock",
     "wallet_balance",
     "wallet_cached",
     "wallet_credit_from_system",

@@ -28,6 +28,7 @@ from core.audit import audit_record
 from core.duties import duty_check_not_own
 from core.errors import InvalidInput, PermissionDenied
 from core.outbox import outbox_publish
+from core.retry import retry_on_deadlock
 from core.uploads import DOCUMENT_TYPES, CheckedUpload, upload_check
 from integrations.errors import IntegrationError
 from integrations.payments import CAPTURED, FAILED, PaymentWebhookEvent
@@ -46,7 +47,7 @@ from wallet.errors import (
     WebhookRejected,
 )
 from wallet.models import Deposit, ProviderEvent
-from wallet.services.ledger import ledger_post, retry_on_deadlock, wallet_system_account
+from wallet.services.ledger import ledger_post, wallet_system_account
 from wallet.services.movements import wallet_open
 
 logger = logging.getLogger(__name__)

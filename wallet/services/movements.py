@@ -24,6 +24,7 @@ from decimal import Decimal
 from django.db import transaction
 
 from core.money import ZERO, to_money
+from core.retry import retry_on_deadlock
 from wallet.enums import USER_ACCOUNT_KINDS, AccountKind, EntryKind
 from wallet.errors import HoldExceeded
 from wallet.models import JournalEntry, LedgerAccount, WalletHold
@@ -31,7 +32,6 @@ from wallet.services.ledger import (
     WALLET_ACCOUNT_IDS,
     WALLET_CACHE_SIZE,
     ledger_post,
-    retry_on_deadlock,
     wallet_system_account,
 )
 
@@ -219,8 +219,9 @@ def wallet_debit_to_system(*, user, system_kind: str, amount: Decimal, reference
 def wallet_system_transfer(*, debit_kind: str, credit_kind: str, amount: Decimal, reference: str,
                            offering_id: int | None = None, kind: str = EntryKind.SYSTEM_TRANSFER,
                            created_by=None, memo: str = "", idempotency_key: str | None = None) -> JournalEntry:
-    """Move money between two system accounts (e.g. `bank → loan_book` when an invoice is
-    disbursed). `offering_id` names the escrow account when either side is `escrow`."""
+    """Move money between two system accounts (e.g. `loan_book → bank` when an invoice is
+    disbursed: money leaving the platform goes to `bank`, see invoices/ledger.py and ADR
+    0006). `offering_id` names the escrow account when either side is `escrow`."""
     debit = wallet_system_account(debit_kind, offering_id if debit_kind == AccountKind.ESCROW else None)
     credit = wallet_system_account(credit_kind, offering_id if credit_kind == AccountKind.ESCROW else None)
     return ledger_post(kind=kind, transfers=[(debit, credit, _positive(amount))], reference=reference, memo=memo,

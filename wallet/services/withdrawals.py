@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from core.audit import audit_record
 from core.outbox import outbox_publish
+from core.retry import retry_on_deadlock
 from core.transactions import service_atomic
 from integrations.errors import IntegrationError
 from integrations.payouts import FAILED, PROCESSED, PROCESSING, REVERSED, Payee, PayoutResult, PayoutWebhookEvent
@@ -35,7 +36,7 @@ from wallet.enums import AccountKind, EntryKind, EventChannel, WithdrawalStatus
 from wallet.errors import UnknownPayment, UnknownProvider, WebhookRejected
 from wallet.models import ProviderEvent, Withdrawal
 from wallet.services.deposits import _check_amount
-from wallet.services.ledger import ledger_post, retry_on_deadlock, wallet_system_account
+from wallet.services.ledger import ledger_post, wallet_system_account
 from wallet.services.movements import wallet_open
 
 logger = logging.getLogger(__name__)

@@ -4,10 +4,9 @@ On the embedded default there is no beat process, so this is how overdue marking
 and the outbox drain run there. Names are the keys of `CELERY_BEAT_SCHEDULE`.
 """
 
+from celery import current_app as app  # the project's app (config/__init__.py makes it current)
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-
-from config.celery import app
 
 
 class Command(BaseCommand):

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
-from accounts.models import Organization, OrganizationMembership, OtpChallenge, User
+from accounts.models import Invitation, Organization, OrganizationMembership, OtpChallenge, User
 
 
 @admin.register(User)
@@ -82,3 +82,19 @@ class OrganizationMembershipAdmin(admin.ModelAdmin):
     search_fields = ("user__phone", "user__name", "organization__slug")
     list_select_related = ("organization", "user")
     autocomplete_fields = ("user",)
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    """Read-only: invitations are made and answered through accounts.invitations (audited)."""
+
+    list_display = ("id", "organization", "phone", "scope", "scope_id", "status", "created_at", "expires_at")
+    list_filter = ("status", "scope", "organization")
+    search_fields = ("phone",)
+    list_select_related = ("organization",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -8,11 +8,12 @@ from rest_framework_simplejwt.serializers import TokenRefreshSerializer
 from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.views import TokenRefreshView
 
-from accounts import selectors, services
+from accounts import invitations, selectors, services
 from accounts.authentication import ACTOR_CLAIM
-from accounts.enums import OnboardingStepStatus, Role
+from accounts.enums import InvitationStatus, OnboardingStepStatus, OrganizationRole, Role
 from accounts.permissions import ADMIN_ROLES, SUPER_ADMIN_ROLES, IsStaffRole
 from accounts.selectors import onboarding_status
+from accounts.tenancy import TenantAdminApiMixin
 from core.errors import DomainError
 from core.middleware import client_ip
 from core.pagination import NewestFirstCursorPagination, PagePagination
@@ -53,8 +54,8 @@ class OtpVerifyApi(APIView):
 
     class InputSerializer(serializers.Serializer):
         phone = serializers.CharField(max_length=32)
-        otp = serializers.RegexField(r"^\d{6}$", error_messages={"invalid": "Enter the 6-digit code."})
-        totp = serializers.RegexField(r"^\d{6}$", required=False, help_text="Staff only: authenticator code.")
+        otp = serializers.RegexField(r"^[0-9]{6}$", error_messages={"invalid": "Enter the 6-digit code."})
+        totp = serializers.RegexField(r"^[0-9]{6}$", required=False, help_text="Staff only: authenticator code.")
 
     class OutputSerializer(serializers.Serializer):
         access = serializers.CharField()
@@ -276,3 +277,145 @@ class ImpersonationApi(APIView):
                                                reason=data.validated_data["reason"])
         body = {"access": started.access, "expires_at": started.expires_at}
         return Response(self.OutputSerializer(body).data, status=status.HTTP_201_CREATED)
+
+
+# --- Organizations: members, invitations, the default ------------------------------------------
+
+class InvitationSerializer(serializers.Serializer):
+    """What the inviting admin sees: what they typed and where it stands; never who the phone is."""
+
+    id = serializers.IntegerField()
+    phone = serializers.CharField()
+    role = serializers.SerializerMethodField()
+    scope = serializers.CharField(help_text="Empty for the organization itself; `party` for a party.")
+    scope_id = serializers.IntegerField(help_text="The party's id, or 0.")
+    status = serializers.ChoiceField(choices=InvitationStatus.choices)
+    created_at = serializers.DateTimeField()
+    expires_at = serializers.DateTimeField()
+
+    def get_role(self, invitation) -> str:
+        return invitation.scope_role or invitation.organization_role
+
+
+class InvitationInputSerializer(serializers.Serializer):
+    phone = serializers.CharField(max_length=32)
+    role = serializers.ChoiceField(choices=OrganizationRole.choices, default=OrganizationRole.MEMBER)
+
+
+class OrganizationInvitationListApi(TenantAdminApiMixin, APIView):
+    """An organization admin invites a phone number to join the organization. The answer is the
+    same whether the number belongs to anyone or not, and nothing changes until they accept."""
+
+    pagination_class = PagePagination  # the GET answers a page; documents it in the schema
+
+    @extend_schema(responses={200: InvitationSerializer(many=True)})
+    def get(self, request):
+        paginator = PagePagination()
+        page = paginator.paginate_queryset(
+            invitations.invitation_list_for_organization(organization=self.tenant.organization), request, view=self)
+        return paginator.get_paginated_response(InvitationSerializer(page, many=True).data)
+
+    @extend_schema(request=InvitationInputSerializer, responses={201: InvitationSerializer})
+    def post(self, request):
+        data = InvitationInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        invitation = invitations.invitation_create(organization=self.tenant.organization, actor=request.user,
+                                                   phone=data.validated_data["phone"],
+                                                   organization_role=data.validated_data["role"])
+        return Response(InvitationSerializer(invitation).data, status=status.HTTP_201_CREATED)
+
+
+class OrganizationInvitationDetailApi(TenantAdminApiMixin, APIView):
+    @extend_schema(responses={200: InvitationSerializer})
+    def delete(self, request, invitation_id: int):
+        invitation = invitations.invitation_revoke(organization=self.tenant.organization, actor=request.user,
+                                                   invitation_id=invitation_id)
+        return Response(InvitationSerializer(invitation).data)
+
+
+class OrganizationMemberListApi(TenantAdminApiMixin, APIView):
+    """The organization's members, for its admins to choose from (e.g. a party's signatories)."""
+
+    pagination_class = PagePagination  # the GET answers a page; documents it in the schema
+
+    class OutputSerializer(serializers.Serializer):
+        user = serializers.IntegerField(source="user_id")
+        name = serializers.CharField(source="user.name")
+        phone = serializers.CharField(source="user.phone")
+        role = serializers.ChoiceField(choices=OrganizationRole.choices)
+        created_at = serializers.DateTimeField()
+
+    @extend_schema(responses={200: OutputSerializer(many=True)})
+    def get(self, request):
+        paginator = PagePagination()
+        page = paginator.paginate_queryset(
+            invitations.organization_member_list(organization=self.tenant.organization), request, view=self)
+        return paginator.get_paginated_response(self.OutputSerializer(page, many=True).data)
+
+
+class MyInvitationSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    organization = serializers.CharField(source="organization.slug")
+    invited_to = serializers.CharField(help_text="The organization, and the party or team if any.")
+    scope = serializers.CharField()
+    role = serializers.CharField()
+    expires_at = serializers.DateTimeField()
+
+
+def _my_invitation(invitation, label: str) -> dict:
+    return {"id": invitation.id, "organization": invitation.organization, "invited_to": label,
+            "scope": invitation.scope, "role": invitation.scope_role or invitation.organization_role,
+            "expires_at": invitation.expires_at}
+
+
+class MyInvitationListApi(APIView):
+    """The invitations waiting for the caller's phone number."""
+
+    @extend_schema(responses={200: MyInvitationSerializer(many=True)})
+    def get(self, request):
+        rows = [_my_invitation(invitation, label)
+                for invitation, label in invitations.invitation_list_for_user(user=request.user)]
+        return Response(MyInvitationSerializer(rows, many=True).data)
+
+
+class MyInvitationAcceptApi(APIView):
+    accept = True
+
+    @extend_schema(request=None, responses={200: InvitationSerializer})
+    def post(self, request, invitation_id: int):
+        decide = invitations.invitation_accept if self.accept else invitations.invitation_decline
+        return Response(InvitationSerializer(decide(user=request.user, invitation_id=invitation_id)).data)
+
+
+class MyInvitationDeclineApi(MyInvitationAcceptApi):
+    accept = False
+
+
+class MyOrganizationSerializer(serializers.Serializer):
+    organization = serializers.CharField(source="organization.slug")
+    name = serializers.CharField(source="organization.name")
+    role = serializers.ChoiceField(choices=OrganizationRole.choices)
+    is_default = serializers.BooleanField()
+
+
+class MyOrganizationListApi(APIView):
+    """The organizations the caller belongs to; requests act in the default one unless they
+    name another with `X-Organization` (without a default, the first joined)."""
+
+    @extend_schema(responses={200: MyOrganizationSerializer(many=True)})
+    def get(self, request):
+        memberships = request.user.organization_memberships.select_related("organization").filter(
+            organization__is_active=True).order_by("id")
+        return Response(MyOrganizationSerializer(memberships, many=True).data)
+
+
+class MyDefaultOrganizationApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        organization = serializers.SlugField(max_length=64)
+
+    @extend_schema(request=InputSerializer, responses={200: MyOrganizationSerializer})
+    def put(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        membership = invitations.organization_default_set(user=request.user, slug=data.validated_data["organization"])
+        return Response(MyOrganizationSerializer(membership).data)

@@ -37,3 +37,10 @@ class OnboardingStepStatus(models.TextChoices):
 
 
 PLATFORM_ORGANIZATION_SLUG = "platform"
+
+
+class InvitationStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    ACCEPTED = "accepted", "Accepted"
+    DECLINED = "declined", "Declined"
+    REVOKED = "revoked", "Revoked"

@@ -2,7 +2,7 @@ from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, Permis
 from django.db import models
 from django.utils import timezone
 
-from accounts.enums import STAFF_ROLES, OrganizationRole, Role
+from accounts.enums import STAFF_ROLES, InvitationStatus, OrganizationRole, Role
 
 
 class UserManager(BaseUserManager):
@@ -97,14 +97,57 @@ class OrganizationMembership(models.Model):
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="memberships")
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="organization_memberships")
     role = models.CharField(max_length=16, choices=OrganizationRole.choices, default=OrganizationRole.MEMBER)
+    # The organization a request acts in when it names none (`X-Organization`); without a
+    # default, the user's first membership (accounts.tenancy).
+    is_default = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ("id",)
         constraints = [
-            models.UniqueConstraint(fields=("organization", "user"), name="accounts_orgmembership_org_user_uniq")
+            models.UniqueConstraint(fields=("organization", "user"), name="accounts_orgmembership_org_user_uniq"),
+            models.UniqueConstraint(fields=("user",), condition=models.Q(is_default=True),
+                                    name="accounts_orgmembership_one_default"),
         ]
         indexes = [models.Index(fields=("user", "organization"), name="accounts_orgmember_user_idx")]
 
     def __str__(self) -> str:
         return f"{self.user} in {self.organization} ({self.role})"
+
+
+class Invitation(models.Model):
+    """An organization's invitation to a phone number, to join the organization and, with a
+    `scope`, one of its objects (a party, later a sales team or a desk): nothing happens until
+    the user with that phone accepts it (`accounts.invitations`). An invitation never says
+    whether the phone belongs to anyone, and creating one changes no membership."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="invitations")
+    phone = models.CharField(max_length=16)
+    organization_role = models.CharField(max_length=16, choices=OrganizationRole.choices,
+                                         default=OrganizationRole.MEMBER)
+    scope = models.CharField(max_length=32, blank=True, help_text="Empty: the organization itself; else e.g. party.")
+    scope_id = models.PositiveBigIntegerField(default=0, help_text="0 with no scope.")
+    scope_role = models.CharField(max_length=32, blank=True)
+    status = models.CharField(max_length=16, choices=InvitationStatus.choices, default=InvitationStatus.PENDING)
+    invited_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    accepted_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-id",)
+        constraints = [
+            models.UniqueConstraint(
+                fields=("organization", "phone", "scope", "scope_id"), condition=models.Q(status="pending"),
+                name="accounts_invitation_one_pending",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=("phone", "status"), name="accounts_invitation_phone_idx"),
+            models.Index(fields=("organization", "status"), name="accounts_invitation_org_idx"),
+        ]
+
+    def __str__(self) -> str:
+        target = f"{self.scope} {self.scope_id}" if self.scope else "the organization"
+        return f"{self.phone} to {target} of {self.organization} ({self.status})"

@@ -10,7 +10,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework_simplejwt.tokens import RefreshToken
@@ -47,27 +49,56 @@ class OtpSent:
     resend_in: int
 
 
+def _failure_keys(phone: str, ip: str | None) -> tuple[str, str]:
+    return f"otp:failures:{phone}:{ip or '-'}", f"otp:failures:{phone}"
+
+
+def _otp_locked(phone: str, ip: str | None) -> bool:
+    pair_key, phone_key = _failure_keys(phone, ip)
+    counts = cache.get_many([pair_key, phone_key])
+    return (counts.get(pair_key, 0) >= settings.OTP_MAX_ATTEMPTS
+            or counts.get(phone_key, 0) >= settings.OTP_MAX_FAILURES_PER_PHONE_PER_HOUR)
+
+
+def _otp_count_failure(phone: str, ip: str | None) -> None:
+    for key in _failure_keys(phone, ip):
+        cache.add(key, 0, timeout=3600)  # the window starts with the first failure
+        try:
+            cache.incr(key)
+        except ValueError:  # expired between the two calls
+            cache.set(key, 1, timeout=3600)
+
+
 def otp_request(*, phone: str, ip: str | None) -> OtpSent:
-    """Send a new 6-digit code. Limits: one per `OTP_RESEND_SECONDS`, at most
-    `OTP_MAX_SENDS_PER_PHONE_PER_HOUR` per phone and `OTP_MAX_SENDS_PER_IP_PER_HOUR` per IP."""
+    """Send a new 6-digit code.
+
+    Limits are keyed so that a stranger cannot spend the owner's: per phone and IP, one code
+    per `OTP_RESEND_SECONDS` and `OTP_MAX_SENDS_PER_PHONE_PER_IP_PER_HOUR`; per IP,
+    `OTP_MAX_SENDS_PER_IP_PER_HOUR`; and a ceiling per phone across all IPs,
+    `OTP_MAX_SENDS_PER_PHONE_PER_HOUR`, far above what one IP may ask. A new code replaces the
+    open codes asked from the same IP only, so a stranger's request never voids the owner's
+    code; it also clears that pair's wrong tries."""
     phone = normalize_phone(phone)
     now = timezone.now()
     hour_ago = now - timedelta(hours=1)
     code = f"{secrets.randbelow(10**settings.OTP_LENGTH):0{settings.OTP_LENGTH}d}"
+    same_ip = {"ip": ip} if ip else {"ip__isnull": True}
     with transaction.atomic():
         _lock_phone(phone)
         recent = OtpChallenge.objects.filter(phone=phone, created_at__gte=hour_ago)
-        last = recent.order_by("-created_at").first()
+        from_here = recent.filter(**same_ip)
+        last = from_here.order_by("-created_at").first()
         if last and (wait := settings.OTP_RESEND_SECONDS - (now - last.created_at).total_seconds()) > 0:
             raise RateLimited(f"Wait {math.ceil(wait)} s before asking for another code.", retry_after=math.ceil(wait))
+        if from_here.count() >= settings.OTP_MAX_SENDS_PER_PHONE_PER_IP_PER_HOUR:
+            raise RateLimited("Too many codes sent to this number. Try again in an hour.", retry_after=3600)
         if recent.count() >= settings.OTP_MAX_SENDS_PER_PHONE_PER_HOUR:
             raise RateLimited("Too many codes sent to this number. Try again in an hour.", retry_after=3600)
         if ip and OtpChallenge.objects.filter(ip=ip, created_at__gte=hour_ago).count() >= (
             settings.OTP_MAX_SENDS_PER_IP_PER_HOUR
         ):
             raise RateLimited("Too many codes requested from this address. Try again later.", retry_after=3600)
-        # A new code replaces any earlier one still open.
-        OtpChallenge.objects.filter(phone=phone, consumed_at__isnull=True).update(consumed_at=now)
+        OtpChallenge.objects.filter(phone=phone, consumed_at__isnull=True, **same_ip).update(consumed_at=now)
         OtpChallenge.objects.create(
             phone=phone,
             code_hash=_hash_code(phone, code),
@@ -75,9 +106,11 @@ def otp_request(*, phone: str, ip: str | None) -> OtpSent:
             created_at=now,
             expires_at=now + timedelta(seconds=settings.OTP_TTL_SECONDS),
         )
+    cache.delete(_failure_keys(phone, ip)[0])
     # The outside call happens after commit, never inside the transaction.
     try:
-        get_adapter("sms").send(to=phone, body=f"{code} is your Tranche sign-in code. It expires in 5 minutes.")
+        get_adapter("sms").send(to=phone, body=f"{code} is your Tranche sign-in code. It expires in 5 minutes.",
+                                redact=(code,))
     except IntegrationError as exc:
         raise SmsFailed() from exc
     return OtpSent(expires_in=settings.OTP_TTL_SECONDS, resend_in=settings.OTP_RESEND_SECONDS)
@@ -92,29 +125,40 @@ class SignIn:
 
 
 def otp_verify(*, phone: str, otp: str, totp: str | None = None, ip: str | None = None) -> SignIn:
-    """Check the code (constant-time); on success consume it, create the user on first
-    sign-in and issue tokens. Staff must also pass TOTP. A wrong code or TOTP counts as one
-    of the `OTP_MAX_ATTEMPTS` tries; the try is recorded even though an error is raised."""
+    """Check the code (constant-time) against every open code of the phone, whichever IP asked
+    for it; on success consume them, create the user on first sign-in and issue tokens. Staff
+    must also pass TOTP.
+
+    Wrong tries (a wrong code, or a wrong TOTP) are counted per phone and IP: at
+    `OTP_MAX_ATTEMPTS` that pair is locked until it asks for a new code, and a stranger's
+    wrong tries never lock the owner's own. A ceiling per phone across all IPs,
+    `OTP_MAX_FAILURES_PER_PHONE_PER_HOUR`, bounds guessing from many addresses (50 guesses an
+    hour against a million codes)."""
     phone = normalize_phone(phone)
     now = timezone.now()
     failure: Exception | None = None
+    if _otp_locked(phone, ip):
+        raise OtpLocked(attr="otp")
     with transaction.atomic():
         _lock_phone(phone)
-        challenge = (
+        open_challenges = list(
             OtpChallenge.objects.select_for_update()
-            .filter(phone=phone, consumed_at__isnull=True)
+            .filter(phone=phone, consumed_at__isnull=True, created_at__gte=now - timedelta(hours=1))
             .order_by("-created_at")
-            .first()
         )
-        if challenge is None:
+        live = [challenge for challenge in open_challenges if challenge.expires_at > now]
+        if not live:
+            if open_challenges:
+                raise OtpExpired(attr="otp")
             raise OtpInvalid(attr="otp")
-        if challenge.attempts >= settings.OTP_MAX_ATTEMPTS:
-            raise OtpLocked(attr="otp")
-        if challenge.expires_at <= now:
-            raise OtpExpired(attr="otp")
 
         user = User.objects.filter(phone=phone).first()
-        if not hmac.compare_digest(challenge.code_hash, _hash_code(phone, str(otp or ""))):
+        offered = _hash_code(phone, str(otp or ""))
+        matched = None
+        for challenge in live:  # every one compared, so the time taken says nothing
+            if hmac.compare_digest(challenge.code_hash, offered) and matched is None:
+                matched = challenge
+        if matched is None:
             failure = OtpInvalid(attr="otp")
         elif user is not None and user.role in STAFF_ROLES:
             if not totp:
@@ -123,13 +167,10 @@ def otp_verify(*, phone: str, otp: str, totp: str | None = None, ip: str | None 
                 failure = TotpInvalid(attr="totp")
 
         if failure is not None:
-            challenge.attempts += 1
-            challenge.save(update_fields=["attempts"])
-            if challenge.attempts >= settings.OTP_MAX_ATTEMPTS:
-                failure = OtpLocked(attr="otp")
+            # Recorded on the codes this IP asked for, for the admin's eyes; the lock is the counter.
+            OtpChallenge.objects.filter(pk__in=[c.pk for c in live if c.ip == ip]).update(attempts=F("attempts") + 1)
         else:
-            challenge.consumed_at = now
-            challenge.save(update_fields=["consumed_at"])
+            OtpChallenge.objects.filter(pk__in=[c.pk for c in open_challenges]).update(consumed_at=now)
             is_new = user is None
             if is_new:
                 user = User.objects.create_user(phone)
@@ -138,7 +179,11 @@ def otp_verify(*, phone: str, otp: str, totp: str | None = None, ip: str | None 
             User.objects.filter(pk=user.pk).update(last_login=now)
             audit_record(action="auth.sign_in", actor=user, target=user, data={"is_new": is_new})
     if failure is not None:
+        _otp_count_failure(phone, ip)
+        if _otp_locked(phone, ip):
+            failure = OtpLocked(attr="otp")
         raise failure  # after commit, so the counted try is kept
+    cache.delete(_failure_keys(phone, ip)[0])
     refresh = token_for_user(user)
     return SignIn(user=user, access=str(refresh.access_token), refresh=str(refresh), is_new=is_new)
 

@@ -2,10 +2,13 @@
 
 An `Organization` is a tenant (DESIGN.md §4). Users are global and join organizations
 through `OrganizationMembership`. The organization a request acts in is resolved from the
-caller's memberships only: a user with one membership acts in it; a user with several names
-one with the `X-Organization: <slug>` header, which is checked against their memberships
-(a slug they are not a member of is a 404, exactly like an unknown one). A value in a
-request body never chooses the organization.
+caller's memberships only: the one named by the `X-Organization: <slug>` header, checked
+against their memberships (a slug they are not a member of is a 404, exactly like an unknown
+one); else their default (`OrganizationMembership.is_default`, set with
+`PUT /api/v1/me/organizations/default/`); else the organization they joined first. So a user
+who joins a second organization keeps working in the first: a call never fails for naming
+no organization. A value in a request body never chooses the organization. Users join
+organizations only by accepting an invitation (`accounts.invitations`) or as staff set-up.
 
 Views use `TenantApiMixin` (or the permissions below directly); selectors take the resolved
 `Tenant` and filter with `scope_to_tenant` / `get_in_organization`, so another
@@ -21,7 +24,7 @@ from rest_framework.permissions import BasePermission
 
 from accounts.enums import PLATFORM_ORGANIZATION_SLUG, OrganizationRole
 from accounts.models import Organization, OrganizationMembership, User
-from core.errors import InvalidInput, NotFound, PermissionDenied
+from core.errors import NotFound, PermissionDenied
 from core.openapi import AutoSchema
 
 ORGANIZATION_HEADER = "X-Organization"
@@ -65,8 +68,9 @@ def organization_get_by_slug(*, slug: str) -> Organization:
 
 def organization_membership_ensure(*, organization: Organization, user: User,
                                    role: str = OrganizationRole.MEMBER) -> OrganizationMembership:
-    """Make `user` a member of `organization`. Promotes a member to admin when asked, never
-    demotes (adding an admin to a party must not take their admin rights away)."""
+    """Make `user` a member of `organization`: only for a user who asked for it (an accepted
+    invitation) or for staff set-up (`create_staff`, demo data), never as a side effect of
+    another change. Promotes a member to admin when asked, never demotes."""
     membership, created = OrganizationMembership.objects.get_or_create(
         organization=organization, user=user, defaults={"role": role}
     )
@@ -86,15 +90,10 @@ def tenant_for_user(*, user: User, slug: str | None = None) -> Tenant:
         if membership is None:
             raise NotFound(f"No organization {slug!r}.", code="organization_not_found")
     else:
-        found = list(memberships.order_by("id")[:2])
-        if not found:
+        # The default if there is one, else the first joined: one query, one row.
+        membership = memberships.order_by("-is_default", "id").first()
+        if membership is None:
             raise PermissionDenied("You are not a member of any organization.", code="organization_membership_required")
-        if len(found) > 1:
-            raise InvalidInput(
-                f"You belong to several organizations; name one with the {ORGANIZATION_HEADER} header.",
-                code="organization_required", attr=ORGANIZATION_HEADER,
-            )
-        membership = found[0]
     return Tenant(user=user, organization=membership.organization, membership=membership)
 
 
@@ -153,7 +152,8 @@ class TenantAutoSchema(AutoSchema):
         return [
             OpenApiParameter(
                 ORGANIZATION_HEADER, str, OpenApiParameter.HEADER, required=False,
-                description="Slug of the organization to act in; needed only by users of several.",
+                description="Slug of the organization to act in; default: your default organization, else the "
+                            "first you joined.",
             ),
             *super().get_override_parameters(),
         ]

@@ -41,6 +41,7 @@ import argparse
 import json
 import os
 import re
+import secrets
 import shlex
 import signal
 import statistics
@@ -62,12 +63,17 @@ ENV = {
     "REDIS_URL": "redis://127.0.0.1:6379/13",
     "CELERY_EAGER": "0",
     "DEBUG": "0",
-    "SECRET_KEY": "bench-only-secret-key-0123456789abcdef",
+    # Production-like: DEBUG off, so the sandboxes must be allowed out loud and the keys must be
+    # real ones (config/production.py refuses fixed or short keys): drawn for this run.
+    "SANDBOX_PROVIDERS": "1",
+    "SECRET_KEY": secrets.token_urlsafe(64),
+    "JWT_SIGNING_KEY": secrets.token_urlsafe(64),
     "FIELD_ENCRYPTION_KEYS": "hF2yXbB6cQnQz2c2mV0oX3b9D1q6c3a8Y7u5r4e2w1s=",
-    "BLIND_INDEX_KEY": "bench-blind-index-key",
+    "BLIND_INDEX_KEY": secrets.token_urlsafe(64),
     "JWT_ACCESS_MINUTES": "120",
     "LOG_LEVEL": "ERROR",
     "SECURE_COOKIES": "0",
+    "SECURE_SSL_REDIRECT": "0",  # wrk and the bench speak plain HTTP to a local port
     "ALLOWED_HOSTS": "127.0.0.1,localhost",
     "BUYER_FEE_BPS": "25",
 }

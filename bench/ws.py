@@ -29,6 +29,7 @@ import asyncio
 import json
 import os
 import random
+import secrets
 import signal
 import socket
 import statistics
@@ -43,9 +44,13 @@ BIN = Path(PYTHON).parent
 
 BENCH_ENV = {
     "DEBUG": "0",
-    "SECRET_KEY": "bench-only-secret-key-not-for-production-0123456789",
+    # DEBUG off: sandboxes allowed out loud, and keys drawn for this run (config/production.py).
+    "SANDBOX_PROVIDERS": "1",
+    "SECURE_SSL_REDIRECT": "0",  # plain HTTP and ws:// to a local port
+    "SECRET_KEY": secrets.token_urlsafe(64),
+    "JWT_SIGNING_KEY": secrets.token_urlsafe(64),
     "FIELD_ENCRYPTION_KEYS": "0Ah9B8-adaICXVdTx6j8Vqz7Nmfvx1S9FTPYdLSWtx4=",
-    "BLIND_INDEX_KEY": "bench-only-blind-index-key-0123456789abcdef",
+    "BLIND_INDEX_KEY": secrets.token_urlsafe(64),
     "CELERY_EAGER": "0",
     "LOG_LEVEL": "WARNING",
     "DJANGO_SETTINGS_MODULE": "config.settings",

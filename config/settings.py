@@ -6,6 +6,7 @@ memory. That "embedded default" is what ``make run`` uses on a bare machine. Tes
 production set both. The README has the full table of variables.
 """
 
+import secrets
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -20,11 +21,20 @@ env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=False)
+# With DEBUG off, sandbox and console adapters are refused at start-up unless this says the
+# deployment means them (demos, staging, load tests); then every response carries
+# `X-Sandbox-Providers` and the admin shows a banner (config/production.py).
+SANDBOX_PROVIDERS = env.bool("SANDBOX_PROVIDERS", default=False)
+# No secret has a default: with DEBUG off, config/production.py refuses a missing, short or
+# placeholder key. The development fallbacks below exist only with DEBUG on.
 SECRET_KEY = env.str("SECRET_KEY", default="")
-if not SECRET_KEY:
-    if not DEBUG:
-        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
+if not SECRET_KEY and DEBUG:
     SECRET_KEY = "insecure-development-key-only-used-with-DEBUG-on"  # noqa: S105 (DEBUG only)
+# JWTs have their own key, so SECRET_KEY (sessions, password resets) and the API's tokens do not
+# fall together.
+JWT_SIGNING_KEY = env.str("JWT_SIGNING_KEY", default="")
+if not JWT_SIGNING_KEY and DEBUG:
+    JWT_SIGNING_KEY = "insecure-development-jwt-key-only-used-with-DEBUG-on"  # DEBUG only
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -39,6 +49,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "corsheaders",
     "rest_framework",
     "rest_framework_simplejwt.token_blacklist",
     "drf_spectacular",
@@ -64,6 +75,10 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "core.middleware.RequestIdMiddleware",
+    "integrations.middleware.SandboxNoticeMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
+    "core.middleware.RequestLimitsMiddleware",
+    "core.middleware.StaffNetworkMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -88,6 +103,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "integrations.context_processors.sandbox",
             ],
         },
     },
@@ -205,10 +221,21 @@ LOGIN_URL = "admin:login"
 OTP_LENGTH = 6
 OTP_TTL_SECONDS = env.int("OTP_TTL_SECONDS", default=300)
 OTP_RESEND_SECONDS = env.int("OTP_RESEND_SECONDS", default=30)
-OTP_MAX_ATTEMPTS = 5
-OTP_MAX_SENDS_PER_PHONE_PER_HOUR = env.int("OTP_MAX_SENDS_PER_PHONE_PER_HOUR", default=5)
+# Sign-in limits (accounts.services), keyed so that a stranger cannot spend the owner's:
+# wrong tries and sends per phone and IP, with a ceiling per phone across all IPs.
+OTP_MAX_ATTEMPTS = 5  # wrong tries per phone and IP, until that pair asks for a new code
+OTP_MAX_FAILURES_PER_PHONE_PER_HOUR = env.int("OTP_MAX_FAILURES_PER_PHONE_PER_HOUR", default=50)
+OTP_MAX_SENDS_PER_PHONE_PER_IP_PER_HOUR = env.int("OTP_MAX_SENDS_PER_PHONE_PER_IP_PER_HOUR", default=5)
+OTP_MAX_SENDS_PER_PHONE_PER_HOUR = env.int("OTP_MAX_SENDS_PER_PHONE_PER_HOUR", default=20)
 OTP_MAX_SENDS_PER_IP_PER_HOUR = env.int("OTP_MAX_SENDS_PER_IP_PER_HOUR", default=20)
 OTP_TOTP_ISSUER = env.str("TOTP_ISSUER", default="Tranche")
+# The admin's sign-in (accounts/admin_login.py): failures per IP and per account within the
+# window before a lockout for the rest of it.
+ADMIN_LOGIN_MAX_FAILURES_PER_IP = env.int("ADMIN_LOGIN_MAX_FAILURES_PER_IP", default=20)
+ADMIN_LOGIN_MAX_FAILURES_PER_ACCOUNT = env.int("ADMIN_LOGIN_MAX_FAILURES_PER_ACCOUNT", default=5)
+ADMIN_LOGIN_LOCKOUT_SECONDS = env.int("ADMIN_LOGIN_LOCKOUT_SECONDS", default=900)
+# An invitation to join an organization (or a party of it) waits this long for its answer.
+INVITATION_TTL_DAYS = env.int("INVITATION_TTL_DAYS", default=14)
 # How many proxies sit in front of the app; the client IP is taken that far from the right
 # of X-Forwarded-For. 0 means "use REMOTE_ADDR" (never trust a header nobody sets).
 NUM_PROXIES = env.int("NUM_PROXIES", default=0)
@@ -219,10 +246,15 @@ SIMPLE_JWT = {
     "ROTATE_REFRESH_TOKENS": True,
     "BLACKLIST_AFTER_ROTATION": True,
     "UPDATE_LAST_LOGIN": True,
-    "SIGNING_KEY": env.str("JWT_SIGNING_KEY", default=SECRET_KEY),
+    "SIGNING_KEY": JWT_SIGNING_KEY,
     "ALGORITHM": "HS256",
     "AUTH_HEADER_TYPES": ("Bearer",),
 }
+
+# Request limits (core/parsers.py, core/middleware.py): a JSON body, its nesting, any body.
+API_JSON_MAX_BYTES = env.int("API_JSON_MAX_BYTES", default=1024 * 1024)
+API_JSON_MAX_DEPTH = env.int("API_JSON_MAX_DEPTH", default=32)
+REQUEST_MAX_BYTES = env.int("REQUEST_MAX_BYTES", default=8 * 1024 * 1024)  # uploads are ≤ 5 MB
 
 REST_FRAMEWORK = {
     # simplejwt's, plus impersonation tokens (`act` claim): refused on /admin/, audited per request.
@@ -230,7 +262,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
+        "core.parsers.BoundedJSONParser",
         "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_PAGINATION_CLASS": "core.pagination.PagePagination",
@@ -246,11 +278,11 @@ if DEBUG:
 
 DRF_STANDARDIZED_ERRORS = {
     "EXCEPTION_HANDLER_CLASS": "core.exception_handler.ExceptionHandler",
-    "ALLOWED_ERROR_STATUS_CODES": ["400", "401", "403", "404", "405", "409", "415", "422", "429", "500"],
+    "ALLOWED_ERROR_STATUS_CODES": ["400", "401", "403", "404", "405", "409", "413", "415", "422", "429", "500"],
     # Every error status documents API.md's one shape (core/openapi.py), domain codes included.
     "ERROR_SCHEMAS": {
         code: "core.openapi.ErrorResponseSerializer"
-        for code in ("400", "401", "403", "404", "405", "409", "415", "422", "429", "500")
+        for code in ("400", "401", "403", "404", "405", "409", "413", "415", "422", "429", "500")
     },
 }
 
@@ -276,6 +308,8 @@ SPECTACULAR_SETTINGS = {
     },
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
+    # `<id:…>` path parameters (core/converters.py) are integers.
+    "PATH_CONVERTER_OVERRIDES": {"id": int},
     "ENUM_NAME_OVERRIDES": {
         "ValidationErrorEnum": "drf_standardized_errors.openapi_serializers.ValidationErrorEnum.choices",
         "ClientErrorEnum": "drf_standardized_errors.openapi_serializers.ClientErrorEnum.choices",
@@ -289,6 +323,8 @@ SPECTACULAR_SETTINGS = {
         "ErrorCode429Enum": "drf_standardized_errors.openapi_serializers.ErrorCode429Enum.choices",
         "ErrorCode500Enum": "drf_standardized_errors.openapi_serializers.ErrorCode500Enum.choices",
         "UserRoleEnum": "accounts.enums.Role.choices",
+        "OrganizationRoleEnum": "accounts.enums.OrganizationRole.choices",
+        "InvitationStatusEnum": "accounts.enums.InvitationStatus.choices",
         "NotificationKindEnum": "notifications.enums.NotificationKind.choices",
         "NotificationChannelEnum": "notifications.enums.DeliveryChannel.choices",
         "KycKindEnum": "kyc.enums.KYCKind.choices",
@@ -364,20 +400,17 @@ KYC_MAX_BANK_ACCOUNTS = 5
 # decrypt (rotate with `manage.py rotate_encryption_keys`); HMAC key for blind indexes.
 FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])
 BLIND_INDEX_KEY = env.str("BLIND_INDEX_KEY", default="")
-if not DEBUG and not (FIELD_ENCRYPTION_KEYS and BLIND_INDEX_KEY):
-    raise ImproperlyConfigured("FIELD_ENCRYPTION_KEYS and BLIND_INDEX_KEY must be set when DEBUG is off.")
+if not DEBUG and not FIELD_ENCRYPTION_KEYS:
+    raise ImproperlyConfigured("FIELD_ENCRYPTION_KEYS must be set when DEBUG is off.")
 
 # --- Wallet: payments in, payouts out (wallet app) ----------------------------------------
 PAYMENT_PROVIDER = env.str("PAYMENT_PROVIDER", default="sandbox")
 PAYOUT_PROVIDER = env.str("PAYOUT_PROVIDER", default="sandbox")
-# Sandbox webhooks are signed like real ones; without a configured secret, one derived from
-# SECRET_KEY (the sandbox never talks to anyone else).
-PAYMENT_SANDBOX_WEBHOOK_SECRET = env.str("PAYMENT_SANDBOX_WEBHOOK_SECRET", default="") or (
-    "sandbox-payments-" + SECRET_KEY[:16]
-)
-PAYOUT_SANDBOX_WEBHOOK_SECRET = env.str("PAYOUT_SANDBOX_WEBHOOK_SECRET", default="") or (
-    "sandbox-payouts-" + SECRET_KEY[:16]
-)
+# Sandbox webhooks are signed like real ones. Never derived from another secret: unset, each
+# process draws a random one (the sandbox's own payment page signs and verifies in one
+# process); set it to deliver sandbox webhooks from outside (bench/chaos does).
+PAYMENT_SANDBOX_WEBHOOK_SECRET = env.str("PAYMENT_SANDBOX_WEBHOOK_SECRET", default="") or secrets.token_hex(32)
+PAYOUT_SANDBOX_WEBHOOK_SECRET = env.str("PAYOUT_SANDBOX_WEBHOOK_SECRET", default="") or secrets.token_hex(32)
 RAZORPAY_BASE_URL = env.str("RAZORPAY_BASE_URL", default="https://api.razorpay.com/v1")
 RAZORPAY_KEY_ID = env.str("RAZORPAY_KEY_ID", default="")
 RAZORPAY_KEY_SECRET = env.str("RAZORPAY_KEY_SECRET", default="")
@@ -393,6 +426,9 @@ WALLET_PROOF_MAX_BYTES = 5 * 1024 * 1024
 WALLET_PAYOUT_RESUME_AFTER = timedelta(minutes=env.int("WALLET_PAYOUT_RESUME_MINUTES", default=10))
 
 # --- Primary platform (invoices app) ------------------------------------------------------
+# Uploads (core/uploads.py): an invoice's attachment (PDF, JPEG, PNG) and a bulk CSV.
+INVOICE_FILE_MAX_BYTES = 5 * 1024 * 1024
+INVOICE_BULK_MAX_BYTES = 1024 * 1024
 # `local`: this app is the primary platform (nothing to import); `http`: pull financed
 # invoices and repayments from an external primary platform (`manage.py import_primary`).
 PRIMARY_PROVIDER = env.str("PRIMARY_PROVIDER", default="local")
@@ -463,13 +499,32 @@ REPORT_EXPORT_KEEP_HOURS = env.int("REPORT_EXPORT_KEEP_HOURS", default=24)
 # --- Idempotency ------------------------------------------------------------------------
 IDEMPOTENCY_KEY_TTL = timedelta(hours=24)
 
-# --- Security ---------------------------------------------------------------------------
+# --- Security (docs/security.md) ----------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 if not DEBUG:
     SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=True)
     CSRF_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=True)
+# HTTPS only, with production defaults when DEBUG is off: plain HTTP is redirected (but the load
+# balancer's health probes), and browsers remember it (HSTS). Behind a proxy that ends TLS,
+# its X-Forwarded-Proto says the request was HTTPS (trusted only with NUM_PROXIES set).
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31_536_000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+if NUM_PROXIES:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# CORS for browser clients (django-cors-headers): only these origins, only the API.
+CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
+CORS_URLS_REGEX = r"^/api/.*$"
+CORS_ALLOW_HEADERS = ("accept", "authorization", "content-type", "idempotency-key", "x-organization",
+                      "x-request-id")
+CORS_EXPOSE_HEADERS = ("retry-after", "x-request-id", "x-sandbox-providers")
+# Optional: staff endpoints (the admin, /api/v1/admin/, /api/v1/verifier/) only from these
+# networks (CIDRs, comma-separated); empty = from anywhere (core.middleware).
+STAFF_ALLOWED_NETWORKS = env.list("STAFF_ALLOWED_NETWORKS", default=[])
 
 # --- Logging: one JSON object a line, with the request id --------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
@@ -495,3 +550,8 @@ LOGGING = {
         "httpcore": {"level": "WARNING"},
     },
 }
+
+# --- Start-up refusals (last: they read everything above) -----------------------------------
+from config.production import refuse_unsafe_settings  # noqa: E402
+
+refuse_unsafe_settings(globals())

@@ -1,14 +1,15 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
-from django_otp.admin import OTPAdminSite
 from drf_spectacular.views import SpectacularSwaggerView
 
+from accounts.admin_login import TrancheAdminSite
 from core.api import ApiNotFoundView, HealthzView, ReadyzView
 from core.docs import HomeView, RedocView, SchemaView
 from reports.dashboard import dashboard_urls
+from wallet.sandbox_access import sandbox_payment_page_enabled
 
-# Staff must present a TOTP code to log in to the Django admin.
-admin.site.__class__ = OTPAdminSite
+# Staff sign in with phone, password and a TOTP code on one form, throttled (accounts/admin_login.py).
+admin.site.__class__ = TrancheAdminSite
 admin.site.site_header = "Tranche administration"
 admin.site.site_title = "Tranche"
 # The index links to the staff dashboard (reports/dashboard.py).
@@ -37,8 +38,9 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/redoc/", RedocView.as_view(url_name="schema"), name="redoc"),
     path("api/v1/", include(api_v1)),
-    # The payment sandbox's hosted page (404 unless PAYMENT_PROVIDER=sandbox).
-    path("sandbox/", include("wallet.sandbox")),
+    # The payment sandbox's hosted page: routed only while the sandbox is the payment provider
+    # and sandboxes are allowed (wallet.sandbox checks again on every request).
+    *([path("sandbox/", include("wallet.sandbox"))] if sandbox_payment_page_enabled() else []),
     # Anything else under /api/ is a 404 in the API's error shape, not Django's HTML page.
     re_path(r"^api/", ApiNotFoundView.as_view()),
 ]

@@ -67,3 +67,11 @@ class InvalidInput(DomainError):
 
     status_code = status.HTTP_400_BAD_REQUEST
     code = "invalid"
+
+
+class RequestTooLarge(DomainError):
+    """A body larger than the endpoint accepts (413), refused before it is read in full."""
+
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    code = "request_too_large"
+    default_detail = "The request body is too large."

@@ -10,6 +10,8 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.db import models
 
+from core.errors import InvalidInput
+
 PAISA = Decimal("0.01")
 ZERO = Decimal("0.00")
 MAX_DIGITS = 18
@@ -17,8 +19,18 @@ DECIMAL_PLACES = 2
 MAX_AMOUNT = Decimal("9999999999999999.99")  # what NUMERIC(18,2) can hold
 
 
+class MoneyOutOfRange(InvalidInput):
+    """A computed amount beyond what NUMERIC(18,2) holds: refused where it is computed, never
+    left to overflow a column (or a response) further down."""
+
+    code = "amount_out_of_range"
+    default_detail = "The amount is larger than the platform can hold."
+
+
 def to_money(value: Decimal | int | str) -> Decimal:
-    """Quantize to paise, half up. Accepts Decimal, int or a numeric string, never a float."""
+    """Quantize to paise, half up. Accepts Decimal, int or a numeric string, never a float.
+    Every money value passes here before it is stored (`MoneyField`), so an amount beyond
+    `MAX_AMOUNT` raises `MoneyOutOfRange` (400) instead of overflowing its column."""
     if isinstance(value, float):
         raise TypeError("Money must not be a float; pass a Decimal or a string.")
     if isinstance(value, bool):
@@ -29,7 +41,21 @@ def to_money(value: Decimal | int | str) -> Decimal:
         raise ValueError(f"Not a number: {value!r}") from exc
     if not amount.is_finite():
         raise ValueError(f"Not a finite amount: {value!r}")
+    if abs(amount) > MAX_AMOUNT:
+        raise MoneyOutOfRange(f"The amount is larger than {MAX_AMOUNT:,} and cannot be held.")
     return amount.quantize(PAISA, rounding=ROUND_HALF_UP)
+
+
+def fit_decimal(value: Decimal | None, *, max_digits: int, decimal_places: int) -> Decimal | None:
+    """`value` rounded half up to `decimal_places`, or None when it does not fit a
+    `NUMERIC(max_digits, decimal_places)` column: for a computed rate that is a fact about the
+    price (a yield of a million percent is not one worth storing), not an error of the caller."""
+    if value is None or not value.is_finite():
+        return None
+    rounded = value.quantize(Decimal(1).scaleb(-decimal_places), rounding=ROUND_HALF_UP)
+    if abs(rounded) >= Decimal(10) ** (max_digits - decimal_places):
+        return None
+    return rounded
 
 
 def allocate(total: Decimal, weights: Sequence[Decimal | int]) -> list[Decimal]:

@@ -21,8 +21,8 @@ INDIVIDUAL_PAN_TYPE = "P"
 PAN_HOLDER_TYPES = frozenset("ABCFGHLJPTK")
 
 _IFSC = re.compile(r"^[A-Z]{4}0[A-Z0-9]{6}$")
-_INDIAN_MOBILE = re.compile(r"^[6-9]\d{9}$")
-_ACCOUNT_NUMBER = re.compile(r"^\d{9,18}$")
+_INDIAN_MOBILE = re.compile(r"^[6-9][0-9]{9}$")  # ASCII digits only
+_ACCOUNT_NUMBER = re.compile(r"^[0-9]{9,18}$")
 
 
 def _stdnum_rule(exc: stdnum_errors.ValidationError) -> str:

@@ -17,10 +17,9 @@ from core import context
 from integrations.errors import IntegrationError
 from integrations.http import log_sandbox_call
 from integrations.models import ApiCall, OutboundMessage
+from integrations.registry import SANDBOX_EMAIL_BACKENDS, email_backend_name
 
 logger = logging.getLogger(__name__)
-
-SANDBOX_BACKENDS = ("console", "locmem", "filebased", "dummy")
 
 
 class EmailSender(Protocol):
@@ -32,7 +31,7 @@ class DjangoEmail:
 
     def __init__(self):
         # "django.core.mail.backends.smtp.EmailBackend" → "smtp"
-        self.provider = settings.EMAIL_BACKEND.rsplit(".", 2)[-2]
+        self.provider = email_backend_name(settings.EMAIL_BACKEND)
 
     def send(self, *, to: str, subject: str, body: str) -> None:
         started = time.monotonic()
@@ -44,7 +43,7 @@ class DjangoEmail:
             self._log(ApiCall.Outcome.ERROR, started, f"{type(exc).__name__}: {exc}")
             raise IntegrationError(f"email send failed: {type(exc).__name__}", service="email",
                                    operation="send", retryable=retryable) from exc
-        if self.provider in SANDBOX_BACKENDS:
+        if self.provider in SANDBOX_EMAIL_BACKENDS:
             OutboundMessage.objects.create(channel="email", to=to, body=f"{subject}\n\n{body}")
             log_sandbox_call(service="email", provider=self.provider, operation="send")
         else:

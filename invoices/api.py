@@ -5,19 +5,22 @@ selector, so another organization's object is a 404."""
 
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.models import User
+from accounts.api import InvitationSerializer
+from accounts.invitations import invitation_list_for_organization, organization_member_get
 from accounts.tenancy import (
     IsOrganizationAdminOrReadOnly,
     TenantAdminApiMixin,
     TenantApiMixin,
 )
 from core.errors import InvalidInput, NotFound
+from core.filters import query_filters
 from core.idempotency import idempotent
 from core.pagination import PagePagination
+from core.parsers import BoundedJSONParser
 from invoices import selectors, services
 from invoices.enums import (
     FinanceRequestStatus,
@@ -231,18 +234,47 @@ class PartyMemberListApi(TenantApiMixin, APIView):
         party = selectors.party_get_own(tenant=self.tenant, party_id=party_id)
         return _paginate(self, selectors.party_member_list(party=party), self.OutputSerializer)
 
-    @extend_schema(request=InputSerializer, responses={201: OutputSerializer})
+    @extend_schema(request=InputSerializer, responses={201: OutputSerializer},
+                   description="Choose among the organization's members (`GET /organization/members/`); anyone "
+                               "else is invited (`POST /parties/{id}/invitations/`). An unknown user and one of "
+                               "another organization get the same 400 on `user`.")
     def post(self, request, party_id: int):
         party = selectors.party_get_own(tenant=self.tenant, party_id=party_id)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        # Users are global (DESIGN.md §4): an admin adds any active user by id.
-        user = User.objects.filter(pk=data.validated_data["user"], is_active=True).first()
-        if user is None:
-            raise InvalidInput("No such user.", code="does_not_exist", attr="user")
+        user = organization_member_get(organization=self.tenant.organization, user_id=data.validated_data["user"])
         membership = services.party_member_add(party=party, user=user, role=data.validated_data["role"],
                                                actor=request.user)
         return Response(self.OutputSerializer(membership).data, status=status.HTTP_201_CREATED)
+
+
+class PartyInvitationListApi(TenantApiMixin, APIView):
+    """Invite a phone number to act for the party: they join the organization and the party when
+    they accept (`POST /invitations/{id}/accept/`). The answer never depends on whose the phone
+    is, and nothing changes before they accept."""
+
+    pagination_class = PagePagination  # the GET answers a page; documents it in the schema
+    permission_classes = (IsOrganizationAdminOrReadOnly,)
+
+    class InputSerializer(serializers.Serializer):
+        phone = serializers.CharField(max_length=32)
+        role = serializers.ChoiceField(choices=PartyRole.choices)
+
+    @extend_schema(responses={200: InvitationSerializer(many=True)})
+    def get(self, request, party_id: int):
+        party = selectors.party_get_own(tenant=self.tenant, party_id=party_id)
+        rows = invitation_list_for_organization(organization=self.tenant.organization,
+                                                scope=services.PARTY_SCOPE, scope_id=party.pk)
+        return _paginate(self, rows, InvitationSerializer)
+
+    @extend_schema(request=InputSerializer, responses={201: InvitationSerializer})
+    def post(self, request, party_id: int):
+        party = selectors.party_get_own(tenant=self.tenant, party_id=party_id)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        invitation = services.party_invite(party=party, actor=request.user, phone=data.validated_data["phone"],
+                                           role=data.validated_data["role"])
+        return Response(InvitationSerializer(invitation).data, status=status.HTTP_201_CREATED)
 
 
 class PartyMemberDetailApi(TenantAdminApiMixin, APIView):
@@ -449,7 +481,7 @@ def _seller_for(view: APIView, seller_id: int | None):
 
 class InvoiceListApi(TenantApiMixin, APIView):
     pagination_class = PagePagination  # the GET answers a page; documents it in the schema
-    parser_classes = (JSONParser, MultiPartParser, FormParser)
+    parser_classes = (BoundedJSONParser, MultiPartParser, FormParser)
 
     class InputSerializer(serializers.Serializer):
         number = serializers.CharField(max_length=64)
@@ -461,9 +493,13 @@ class InvoiceListApi(TenantApiMixin, APIView):
         program = serializers.IntegerField(required=False, help_text="Default: the one active program that fits.")
         file = serializers.FileField(required=False)
 
-    @extend_schema(responses={200: InvoiceSerializer(many=True)})
+    class FilterSerializer(serializers.Serializer):
+        status = serializers.ChoiceField(choices=InvoiceStatus.choices, required=False, allow_blank=True)
+
+    @extend_schema(parameters=[FilterSerializer], responses={200: InvoiceSerializer(many=True)})
     def get(self, request):
-        invoices = selectors.invoice_list(tenant=self.tenant, status=request.query_params.get("status"))
+        filters = query_filters(self.FilterSerializer, request)
+        invoices = selectors.invoice_list(tenant=self.tenant, status=filters.get("status"))
         return _paginate(self, invoices, InvoiceSerializer)
 
     @extend_schema(request=InputSerializer, responses={201: InvoiceSerializer})
@@ -548,9 +584,13 @@ class FinanceRequestListApi(TenantApiMixin, APIView):
     class InputSerializer(serializers.Serializer):
         invoice = serializers.IntegerField()
 
-    @extend_schema(responses={200: FinanceRequestSerializer(many=True)})
+    class FilterSerializer(serializers.Serializer):
+        status = serializers.ChoiceField(choices=FinanceRequestStatus.choices, required=False, allow_blank=True)
+
+    @extend_schema(parameters=[FilterSerializer], responses={200: FinanceRequestSerializer(many=True)})
     def get(self, request):
-        requests = selectors.finance_request_list(tenant=self.tenant, status=request.query_params.get("status"))
+        filters = query_filters(self.FilterSerializer, request)
+        requests = selectors.finance_request_list(tenant=self.tenant, status=filters.get("status"))
         return _paginate(self, requests, FinanceRequestSerializer)
 
     @extend_schema(request=InputSerializer, responses={201: FinanceRequestSerializer})

@@ -14,7 +14,7 @@ from stdnum import luhn
 
 from accounts.enums import Role
 from accounts.models import User
-from accounts.tenancy import platform_organization
+from accounts.tenancy import organization_membership_ensure, platform_organization
 from invoices import services
 from invoices.enums import PartyKind, PartyRole, ProgramKind, ProgramStatus
 
@@ -38,6 +38,8 @@ def seed(world) -> None:
     for number, (name, role) in enumerate([("Demo SME Director", PartyRole.ADMINISTRATOR),
                                            ("Demo SME Finance Head", PartyRole.SUPERVISOR)], start=1):
         user, _ = User.objects.get_or_create(phone=f"+9192000000{number:02d}", defaults={"name": name})
+        # Demo set-up joins them directly; a real SME user accepts an invitation (services.party_invite).
+        organization_membership_ensure(organization=organization, user=user)
         services.party_member_add(party=seller, user=user, role=role, actor=admin)
         signatories.append(user)
         world.summary.append({"role": f"sme_{role}", "phone": user.phone, "party": seller.legal_name})

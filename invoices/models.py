@@ -187,7 +187,10 @@ class Counterparty(models.Model):
 
 
 def invoice_upload_path(instance, filename: str) -> str:
-    return f"invoices/{instance.organization_id}/{timezone.now():%Y/%m}/{filename}"
+    # A random name (core.uploads): the client's file name never reaches the storage path.
+    from core.uploads import upload_path
+
+    return upload_path(f"invoices/{instance.organization_id}", filename)
 
 
 class Invoice(models.Model):

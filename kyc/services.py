@@ -15,7 +15,6 @@ Events for higher apps go through the outbox in the transaction that changes the
 `bank_account.verified` / `bank_account.failed` {user_id, bank_account_id}.
 """
 
-import hashlib
 import logging
 from datetime import date, timedelta
 
@@ -29,9 +28,10 @@ from rest_framework.exceptions import ErrorDetail
 from core import validators
 from core.audit import audit_record
 from core.crypto import blind_index
+from core.duties import duty_check_not_own
 from core.errors import DomainError, InvalidState, NotFound, PermissionDenied
-from core.files import sniff_content_type
 from core.outbox import outbox_publish
+from core.uploads import DOCUMENT_TYPES, upload_check
 from integrations.errors import IntegrationError
 from integrations.kyc import GstinRecord, Prefill
 from integrations.registry import get_adapter
@@ -247,8 +247,7 @@ def _kyc_review_target(*, actor, profile_id: int) -> KYCProfile:
     profile = KYCProfile.objects.select_for_update().filter(pk=profile_id).first()
     if profile is None:
         raise NotFound()
-    if profile.user_id == actor.pk:
-        raise PermissionDenied("Nobody may review their own KYC.")
+    duty_check_not_own(actor=actor, submitter_id=profile.user_id)
     if profile.status not in (KYCStatus.MANUAL_REVIEW, KYCStatus.PENDING):
         raise InvalidState(f"KYC is {profile.status}; only pending or manual-review KYC can be decided.")
     return profile
@@ -281,30 +280,19 @@ def kyc_document_upload(*, user, kind: str, file: UploadedFile) -> KYCDocument:
     """Store a KYC document. The type comes from the file's first bytes, never its name."""
     if kind not in DocumentKind.values:
         raise _invalid("kind", "Unknown document kind.", "invalid_choice")
-    if file.size > settings.KYC_DOCUMENT_MAX_BYTES:
-        raise DocumentInvalid("The file is larger than 5 MB.", code="document_too_large", attr="file")
-    if file.size == 0:
-        raise DocumentInvalid("The file is empty.", code="document_empty", attr="file")
-    content_type = sniff_content_type(file)
-    if content_type is None:
-        raise DocumentInvalid("Only PDF, JPEG and PNG files are accepted.", code="document_type_not_allowed",
-                              attr="file")
-    digest = hashlib.sha256()
-    file.seek(0)
-    for chunk in file.chunks():
-        digest.update(chunk)
-    file.seek(0)
+    checked = upload_check(file, allowed=DOCUMENT_TYPES, max_bytes=settings.KYC_DOCUMENT_MAX_BYTES, attr="file",
+                           error=DocumentInvalid)
     if KYCDocument.objects.filter(user=user).count() >= MAX_DOCUMENTS_PER_USER:
         raise DocumentInvalid("Too many documents uploaded.", code="document_limit", attr="file")
 
-    document = KYCDocument(user=user, kind=kind, content_type=content_type, size=file.size,
-                           sha256=digest.hexdigest(), original_name=(file.name or "")[:200])
-    document.file.save("upload", file, save=False)  # storage first: a failed insert removes it below
+    document = KYCDocument(user=user, kind=kind, content_type=checked.content_type, size=checked.size,
+                           sha256=checked.sha256, original_name=checked.original_name)
+    document.file.save(checked.stored_name, file, save=False)  # storage first: a failed insert removes it
     try:
         with transaction.atomic():
             document.save()
             audit_record(action="kyc.document_uploaded", actor=user, target=document,
-                         data={"kind": kind, "content_type": content_type, "size": file.size})
+                         data={"kind": kind, "content_type": checked.content_type, "size": checked.size})
     except Exception:
         document.file.delete(save=False)
         raise

@@ -7,5 +7,5 @@ urlpatterns = [
     path("notifications/unread-count/", api.NotificationUnreadCountApi.as_view(), name="notification-unread-count"),
     path("notifications/read-all/", api.NotificationReadAllApi.as_view(), name="notification-read-all"),
     path("notifications/preferences/", api.NotificationPreferenceApi.as_view(), name="notification-preferences"),
-    path("notifications/<int:notification_id>/read/", api.NotificationReadApi.as_view(), name="notification-read"),
+    path("notifications/<id:notification_id>/read/", api.NotificationReadApi.as_view(), name="notification-read"),
 ]

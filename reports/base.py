@@ -12,6 +12,7 @@ A `Report` names its columns (key, human header, kind) and builds one ordered qu
 
 Values are formatted in one place: money as strings with two decimals in JSON and CSV
 (quantized half up here, never implicitly by the database or a float), real numbers in XLSX.
+CSV and XLSX are written by `core.exports`, which keeps a user's text from becoming a formula.
 """
 
 from __future__ import annotations
@@ -75,13 +76,17 @@ def json_value(kind: str, value: Any):
     return str(value)
 
 
-def csv_value(kind: str, value: Any) -> str:
+def csv_value(kind: str, value: Any):
+    """The CSV form of one cell, typed for `core.exports` (numbers stay numbers; text is
+    neutralised there): the JSON's value, as a Decimal or int for the numeric kinds."""
     shown = json_value(kind, value)
     if shown is None:
-        return ""
+        return None
     if kind == BOOL:
         return "Yes" if shown else "No"
-    return str(shown)
+    if kind in (MONEY, RATE, HOURS):
+        return Decimal(shown)
+    return shown
 
 
 def xlsx_value(kind: str, value: Any):

@@ -511,7 +511,7 @@ NO_PAN = "PANNOTAVBL"  # what Form 26Q takes in place of a missing or inoperativ
 
 
 class TdsFilter(DateRangeFilter):
-    financial_year = serializers.RegexField(r"^\d{4}-\d{2}$", required=False, help_text="e.g. 2026-27")
+    financial_year = serializers.RegexField(r"^[0-9]{4}-[0-9]{2}$", required=False, help_text="e.g. 2026-27")
     quarter = serializers.ChoiceField(choices=list(QUARTERS), required=False)
     section = serializers.CharField(required=False, max_length=32)
     user = serializers.IntegerField(required=False)

@@ -2,28 +2,22 @@
 
 CSV is produced row by row from a server-side cursor (`QuerySet.iterator(chunk_size=…)`),
 so memory stays flat whatever the size; the same generator feeds the HTTP response and the
-Celery export job. XLSX under the inline limit is built with pandas (openpyxl engine); the
-export job, which may see far more rows, writes with openpyxl's write-only workbook, row by
-row. Charts use matplotlib's object API on the Agg canvas (no pyplot global state, no
-display), which is safe in a web worker's threads.
+Celery export job. XLSX under the inline limit is built in memory; the export job, which may
+see far more rows, writes with openpyxl's write-only workbook, row by row. Both go through
+`core.exports`, so a user's text never becomes a formula. Charts use matplotlib's object
+API on the Agg canvas (no pyplot global state, no display), which is safe in a web worker's
+threads.
 """
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterable, Iterator
 
+from core import exports
 from reports.base import DATETIME, MONEY, Column, Report, csv_value, xlsx_value
 
 CHUNK_ROWS = 2000
-
-
-class _Line:
-    """A file-like object whose `write` returns the line, for csv.writer in a generator."""
-
-    def write(self, value: str) -> str:
-        return value
 
 
 def report_rows(report: Report, filters: dict) -> Iterator[dict]:
@@ -33,10 +27,9 @@ def report_rows(report: Report, filters: dict) -> Iterator[dict]:
 
 def csv_lines(report: Report, filters: dict, rows: Iterable[dict] | None = None) -> Iterator[str]:
     columns = report.columns(filters)
-    writer = csv.writer(_Line())
-    yield "\ufeff" + writer.writerow([column.header for column in columns])  # BOM: Excel reads UTF-8
-    for row in rows if rows is not None else report_rows(report, filters):
-        yield writer.writerow([csv_value(column.kind, row.get(column.key)) for column in columns])
+    rows = rows if rows is not None else report_rows(report, filters)
+    values = ([csv_value(column.kind, row.get(column.key)) for column in columns] for row in rows)
+    return exports.csv_lines([column.header for column in columns], values, bom=True)  # BOM: Excel reads UTF-8
 
 
 def csv_stream_bytes(report: Report, filters: dict) -> Iterator[bytes]:
@@ -58,51 +51,28 @@ def _xlsx_formats(columns: tuple[Column, ...]) -> dict[int, str]:
             for index, column in enumerate(columns, start=1) if column.kind in (MONEY, DATETIME)}
 
 
-def xlsx_bytes(report: Report, filters: dict) -> bytes:
-    """The whole report as an XLSX workbook built with pandas (inline exports only)."""
-    import pandas as pd
-    from openpyxl.utils import get_column_letter
-
+def _xlsx_write(report: Report, filters: dict, target, *, streaming: bool) -> int:
     columns = report.columns(filters)
-    data = [[xlsx_value(column.kind, row.get(column.key)) for column in columns]
-            for row in report_rows(report, filters)]
-    frame = pd.DataFrame(data, columns=[column.header for column in columns], dtype=object)
+    rows = ([xlsx_value(column.kind, row.get(column.key)) for column in columns]
+            for row in report_rows(report, filters))
+    return exports.xlsx_write(
+        target, sheet_title=report.title, header=[column.header for column in columns], rows=rows,
+        number_formats=_xlsx_formats(columns), streaming=streaming,
+        column_widths={index: max(12, min(40, len(column.header) + 4)) for index, column in enumerate(columns, 1)},
+    )
+
+
+def xlsx_bytes(report: Report, filters: dict) -> bytes:
+    """The whole report as an XLSX workbook (inline exports, under the row limit)."""
     output = io.BytesIO()
-    with pd.ExcelWriter(output, engine="openpyxl") as writer:
-        frame.to_excel(writer, index=False, sheet_name=report.title[:31])
-        sheet = writer.sheets[report.title[:31]]
-        for index, number_format in _xlsx_formats(columns).items():
-            letter = get_column_letter(index)
-            for cell in sheet[letter][1:]:
-                cell.number_format = number_format
-        for index, column in enumerate(columns, start=1):
-            sheet.column_dimensions[get_column_letter(index)].width = max(12, min(40, len(column.header) + 4))
+    _xlsx_write(report, filters, output, streaming=False)
     return output.getvalue()
 
 
 def xlsx_write_streaming(report: Report, filters: dict, target) -> int:
     """Write the report to `target` (a binary file) with openpyxl's write-only workbook,
     one row at a time; returns the number of data rows. For the export job."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-
-    columns = report.columns(filters)
-    formats = _xlsx_formats(columns)
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(report.title[:31])
-    sheet.append([column.header for column in columns])
-    count = 0
-    for row in report_rows(report, filters):
-        cells = []
-        for index, column in enumerate(columns, start=1):
-            cell = WriteOnlyCell(sheet, value=xlsx_value(column.kind, row.get(column.key)))
-            if index in formats:
-                cell.number_format = formats[index]
-            cells.append(cell)
-        sheet.append(cells)
-        count += 1
-    workbook.save(target)
-    return count
+    return _xlsx_write(report, filters, target, streaming=True)
 
 
 # --- Charts --------------------------------------------------------------------------------

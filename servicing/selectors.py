@@ -157,4 +157,9 @@ def distribution_get_for_organization(*, organization, distribution_id: int) -> 
 
 
 def distribution_list_for_offering(*, organization, offering_id: int) -> QuerySet[Distribution]:
+    """Another organization's offering (or none) is a 404, never an empty list."""
+    from trading.models import Offering
+
+    if not Offering.objects.filter(pk=offering_id, organization=organization).exists():
+        raise NotFound("No such offering.")
     return Distribution.objects.filter(offering_id=offering_id, offering__organization=organization).order_by("-id")

@@ -1,9 +1,6 @@
 """Tax over HTTP: an investor's tax statement (JSON, CSV or PDF) and Form 15G/15H; staff's
 declaration queue."""
 
-import csv
-import io
-
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -13,7 +10,11 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.documents import PdfHeading, PdfSpacer, PdfTable, PdfText, pdf_build
 from core.errors import InvalidInput
+from core.exports import csv_bytes
+from core.filters import query_filters
+from core.money import to_money
 from core.pagination import PagePagination
 from kyc.permissions import IsKycReviewer
 from tax import selectors, services
@@ -99,48 +100,26 @@ class TaxStatementApi(APIView):
 
 
 def _statement_csv(statement) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["financial_year", "offering", "offering_title", "interest", "tds", "net", "principal"])
-    for row in statement.rows:
-        writer.writerow([statement.financial_year, row.reference_id, row.title, f"{row.interest:.2f}",
-                         f"{row.tds:.2f}", f"{row.net:.2f}", f"{row.principal:.2f}"])
-    writer.writerow([statement.financial_year, "", "Total", f"{statement.interest:.2f}", f"{statement.tds:.2f}",
-                     f"{statement.net:.2f}", ""])
-    return out.getvalue().encode()
+    rows = [[statement.financial_year, row.reference_id, row.title, to_money(row.interest),
+             to_money(row.tds), to_money(row.net), to_money(row.principal)] for row in statement.rows]
+    rows.append([statement.financial_year, "", "Total", to_money(statement.interest), to_money(statement.tds),
+                 to_money(statement.net), ""])
+    return csv_bytes(["financial_year", "offering", "offering_title", "interest", "tds", "net", "principal"], rows)
 
 
 def _statement_pdf(statement) -> bytes:
-    """A one-table A4 statement (reportlab: no system libraries, pure Python)."""
-    from reportlab.lib import colors
-    from reportlab.lib.pagesizes import A4
-    from reportlab.lib.styles import getSampleStyleSheet
-    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
-
-    buffer = io.BytesIO()
-    styles = getSampleStyleSheet()
-    document = SimpleDocTemplate(buffer, pagesize=A4, title=f"Tax statement {statement.financial_year}")
-    table_rows = [["Offering", "Interest (INR)", "TDS (INR)", "Net (INR)"]]
-    table_rows += [[Paragraph(row.title, styles["BodyText"]), f"{row.interest:.2f}", f"{row.tds:.2f}",
-                    f"{row.net:.2f}"] for row in statement.rows]
-    table_rows.append(["Total", f"{statement.interest:.2f}", f"{statement.tds:.2f}", f"{statement.net:.2f}"])
-    table = Table(table_rows, colWidths=[240, 80, 80, 80], repeatRows=1)
-    table.setStyle(TableStyle([
-        ("GRID", (0, 0), (-1, -1), 0.5, colors.grey),
-        ("BACKGROUND", (0, 0), (-1, 0), colors.lightgrey),
-        ("ALIGN", (1, 0), (-1, -1), "RIGHT"),
-        ("FONTNAME", (0, -1), (-1, -1), "Helvetica-Bold"),
-    ]))
+    """A one-table A4 statement, through core.documents (the name and titles are user text)."""
+    rows = [[row.title, f"{row.interest:.2f}", f"{row.tds:.2f}", f"{row.net:.2f}"] for row in statement.rows]
     sections = ", ".join(statement.sections) or "none"
-    story = [
-        Paragraph(f"Interest and TDS statement, financial year {statement.financial_year}", styles["Title"]),
-        Paragraph(f"{statement.name} · PAN {statement.pan_masked or 'not on file'}", styles["Normal"]),
-        Paragraph(f"{statement.start.isoformat()} to {statement.end.isoformat()} · TDS sections: {sections}",
-                  styles["Normal"]),
-        Spacer(1, 12), table,
-    ]
-    document.build(story)
-    return buffer.getvalue()
+    return pdf_build(title=f"Tax statement {statement.financial_year}", blocks=[
+        PdfHeading(f"Interest and TDS statement, financial year {statement.financial_year}"),
+        PdfText(f"{statement.name} · PAN {statement.pan_masked or 'not on file'}"),
+        PdfText(f"{statement.start.isoformat()} to {statement.end.isoformat()} · TDS sections: {sections}"),
+        PdfSpacer(12),
+        PdfTable(header=["Offering", "Interest (INR)", "TDS (INR)", "Net (INR)"], rows=rows,
+                 total=["Total", f"{statement.interest:.2f}", f"{statement.tds:.2f}", f"{statement.net:.2f}"],
+                 column_widths=[240, 80, 80, 80]),
+    ])
 
 
 # --- Form 15G/15H ----------------------------------------------------------------------------
@@ -188,11 +167,14 @@ class TaxDeclarationQueueApi(APIView):
     class OutputSerializer(DeclarationOutputSerializer):
         user = serializers.IntegerField(source="user_id")
 
-    @extend_schema(parameters=[OpenApiParameter("status", OpenApiTypes.STR, enum=DeclarationStatus.values)],
-                   responses={200: OutputSerializer(many=True)})
+    class FilterSerializer(serializers.Serializer):
+        status = serializers.ChoiceField(choices=DeclarationStatus.choices, required=False, allow_blank=True)
+
+    @extend_schema(parameters=[FilterSerializer], responses={200: OutputSerializer(many=True)})
     def get(self, request):
         paginator = PagePagination()
-        rows = selectors.tax_declaration_queue(actor=request.user, status=request.query_params.get("status"))
+        filters = query_filters(self.FilterSerializer, request)
+        rows = selectors.tax_declaration_queue(actor=request.user, status=filters.get("status"))
         page = paginator.paginate_queryset(rows, request, view=self)
         return paginator.get_paginated_response(self.OutputSerializer(page, many=True).data)
 

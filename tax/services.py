@@ -3,14 +3,15 @@ an income line's TDS decision becomes (called by servicing inside its distributi
 transaction; funds will call it the same way).
 """
 
-import hashlib
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from core.audit import audit_record
+from core.duties import duty_check_not_own
 from core.errors import InvalidInput, InvalidState, NotFound, PermissionDenied
 from core.retry import retry_on_deadlock
+from core.uploads import PDF, upload_check
 from tax import rules
 from tax.enums import DeclarationForm, DeclarationStatus
 from tax.errors import DeclarationExists, DeclarationInvalid
@@ -46,21 +47,13 @@ def tax_declaration_submit(*, user, financial_year: str, form: str, file) -> Tax
         raise InvalidInput(str(exc), attr="financial_year") from None
     if form not in DeclarationForm.values:
         raise InvalidInput("The form must be 15G or 15H.", attr="form")
-    if file is None or file.size == 0 or file.size > MAX_DECLARATION_BYTES:
-        raise DeclarationInvalid("Upload the signed form as a PDF of at most 5 MB.", attr="file")
-    file.seek(0)
-    if not file.read(5).startswith(b"%PDF-"):
-        raise DeclarationInvalid("Only PDF files are accepted.", code="document_type_not_allowed", attr="file")
-    digest = hashlib.sha256()
-    file.seek(0)
-    for chunk in file.chunks():
-        digest.update(chunk)
-    file.seek(0)
+    checked = upload_check(file, allowed={PDF}, max_bytes=MAX_DECLARATION_BYTES, attr="file",
+                           error=DeclarationInvalid)
     if TaxDeclaration.objects.filter(user=user, financial_year=financial_year).exclude(
             status=DeclarationStatus.REJECTED).exists():
         raise DeclarationExists()
-    declaration = TaxDeclaration(user=user, financial_year=financial_year, form=form, sha256=digest.hexdigest())
-    declaration.file.save("declaration.pdf", file, save=False)
+    declaration = TaxDeclaration(user=user, financial_year=financial_year, form=form, sha256=checked.sha256)
+    declaration.file.save(checked.stored_name, file, save=False)
     try:
         with transaction.atomic():
             declaration.save()
@@ -91,6 +84,7 @@ def tax_declaration_decide(*, actor, declaration_id: int, accept: bool, note: st
         declaration = TaxDeclaration.objects.select_for_update().filter(pk=declaration_id).first()
         if declaration is None:
             raise NotFound("No such declaration.")
+        duty_check_not_own(actor=actor, submitter_id=declaration.user_id)
         if declaration.status != DeclarationStatus.PENDING:
             raise InvalidState(f"The declaration is already {declaration.status}.")
         declaration.status = DeclarationStatus.ACCEPTED if accept else DeclarationStatus.REJECTED

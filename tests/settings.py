@@ -15,6 +15,7 @@ and never flushes a database another checkout (or another worker) is using.
 import hashlib
 import os
 import re
+import secrets
 import socket
 from pathlib import Path
 
@@ -37,18 +38,24 @@ def _answers(host: str, port: int) -> bool:
         return False
 
 
-os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production-0123456789")
+# Keys drawn per run (inherited by the subprocesses a test starts): start-up refuses the
+# fixed, short or placeholder keys a repository could hold (config/production.py).
+os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(64))
+os.environ.setdefault("JWT_SIGNING_KEY", secrets.token_urlsafe(64))
 os.environ.setdefault("DEBUG", "0")
+# The adapters are the deterministic sandboxes, said explicitly as a staging deployment would.
+os.environ.setdefault("SANDBOX_PROVIDERS", "1")
 os.environ.setdefault("CELERY_EAGER", "1")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 os.environ.setdefault("SECURE_COOKIES", "0")
 # Templates name static files as they are in the apps: no collectstatic before a test run
 # (tests/core/test_static_files.py runs it, and serves the hashed files, in a subprocess).
 os.environ.setdefault("STATIC_HASHED", "0")
+os.environ.setdefault("SECURE_SSL_REDIRECT", "0")  # the test client speaks plain HTTP
 os.environ.setdefault("DATABASE_POOL_MAX", "40")  # race tests run dozens of threads
 # Encryption at rest (core/crypto.py): fixed test-only keys; DEBUG is off, so they must be set.
 os.environ.setdefault("FIELD_ENCRYPTION_KEYS", "0Ah9B8-adaICXVdTx6j8Vqz7Nmfvx1S9FTPYdLSWtx4=")
-os.environ.setdefault("BLIND_INDEX_KEY", "test-only-blind-index-key-0123456789abcdef")
+os.environ.setdefault("BLIND_INDEX_KEY", secrets.token_urlsafe(64))
 
 # TEST_DATABASE=sqlite runs the suite on the embedded default (SQLite, no Redis: what
 # `make run` uses) whatever servers answer; .ci/run does both runs.

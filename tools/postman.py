@@ -137,7 +137,7 @@ class _Examples:
             return ""
         if "decimal" in fmt or r"\d{0,2}" in pattern or r"\.\d" in pattern or name.endswith(("amount", "price")):
             return "100.00"
-        if pattern == r"^\d{6}$":
+        if pattern in (r"^\d{6}$", r"^[0-9]{6}$"):
             return "123456"
         return name or "string"
 

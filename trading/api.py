@@ -1,6 +1,6 @@
 from decimal import Decimal
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -9,11 +9,12 @@ from rest_framework.views import APIView
 import irr
 from accounts.tenancy import IsOrganizationAdmin
 from core.errors import DomainError
+from core.filters import query_filters
 from core.idempotency import idempotent
 from core.pagination import PagePagination
 from kyc.permissions import CanTrade
 from trading import selectors, services
-from trading.enums import ScheduleKind, SellerKind
+from trading.enums import ListingStatus, ScheduleKind, SellerKind
 
 MONEY = {"max_digits": 18, "decimal_places": 2}
 RATE = {"max_digits": 12, "decimal_places": 8}
@@ -132,10 +133,13 @@ class ListingListCreateApi(APIView):
             return [IsAuthenticated(), CanTrade()]
         return [IsAuthenticated()]
 
-    @extend_schema(responses={200: ListingOutputSerializer(many=True)},
-                   parameters=[OpenApiParameter("status", str, required=False)])
+    class FilterSerializer(serializers.Serializer):
+        status = serializers.ChoiceField(choices=ListingStatus.choices, required=False, allow_blank=True)
+
+    @extend_schema(responses={200: ListingOutputSerializer(many=True)}, parameters=[FilterSerializer])
     def get(self, request):
-        listings = selectors.listing_list_for_seller(seller=request.user, status=request.query_params.get("status"))
+        filters = query_filters(self.FilterSerializer, request)
+        listings = selectors.listing_list_for_seller(seller=request.user, status=filters.get("status"))
         paginator = PagePagination()
         page = paginator.paginate_queryset(listings.order_by("-id"), request, view=self)
         return paginator.get_paginated_response(ListingOutputSerializer(page, many=True).data)

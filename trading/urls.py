@@ -5,11 +5,11 @@ from trading import api
 urlpatterns = [
     path("marketplace/", api.MarketplaceApi.as_view(), name="marketplace"),
     path("listings/", api.ListingListCreateApi.as_view(), name="listings"),
-    path("listings/<int:listing_id>/buy/", api.ListingBuyApi.as_view(), name="listing-buy"),
-    path("listings/<int:listing_id>/cancel/", api.ListingCancelApi.as_view(), name="listing-cancel"),
+    path("listings/<id:listing_id>/buy/", api.ListingBuyApi.as_view(), name="listing-buy"),
+    path("listings/<id:listing_id>/cancel/", api.ListingCancelApi.as_view(), name="listing-cancel"),
     path("trades/", api.TradeListApi.as_view(), name="trades"),
-    path("offerings/<int:offering_id>/quote/", api.OfferingQuoteApi.as_view(), name="offering-quote"),
+    path("offerings/<id:offering_id>/quote/", api.OfferingQuoteApi.as_view(), name="offering-quote"),
     path("admin/invoices/", api.AdminInvoiceListApi.as_view(), name="admin-invoices"),
     path("admin/offerings/", api.OfferingCreateApi.as_view(), name="admin-offerings"),
-    path("admin/offerings/<int:offering_id>/post/", api.OfferingPostApi.as_view(), name="admin-offering-post"),
+    path("admin/offerings/<id:offering_id>/post/", api.OfferingPostApi.as_view(), name="admin-offering-post"),
 ]

@@ -1,20 +1,23 @@
 """The wallet's HTTP edge: thin views over wallet.services and wallet.selectors."""
 
-import csv
 from decimal import Decimal
 
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import renderers, serializers, status
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny, BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.exports import csv_lines
+from core.filters import query_filters
 from core.idempotency import idempotent
+from core.money import to_money
 from core.openapi import DomainErrorResponseSerializer
 from core.pagination import NewestFirstCursorPagination, PagePagination
+from core.parsers import BoundedJSONParser
 from core.storage import file_download_response
 from wallet import selectors
 from wallet.enums import AccountKind, DepositMethod, DepositStatus, WithdrawalStatus
@@ -69,11 +72,6 @@ class CsvRenderer(renderers.BaseRenderer):
         return data if isinstance(data, bytes | str) else b""
 
 
-class _Echo:
-    def write(self, value):
-        return value
-
-
 class LedgerApi(APIView):
     pagination_class = NewestFirstCursorPagination  # the GET answers a page; documents it in the schema
     renderer_classes = (renderers.JSONRenderer, CsvRenderer)
@@ -124,16 +122,12 @@ class LedgerApi(APIView):
         return paginator.get_paginated_response(self.OutputSerializer(page, many=True).data)
 
     def _csv(self, rows):
-        writer = csv.writer(_Echo())
-
-        def lines():
-            yield writer.writerow(["id", "at", "kind", "amount", "balance_after", "reference", "memo"])
-            for row in rows.iterator(chunk_size=500):
-                yield writer.writerow([row.id, row.entry.created_at.isoformat(), row.entry.kind,
-                                       f"{row.signed_amount:.2f}", f"{row.balance_after:.2f}",
-                                       row.entry.reference, row.entry.memo])
-
-        response = StreamingHttpResponse(lines(), content_type="text/csv")
+        # core.exports: a reference or memo a user typed is never written as a formula.
+        lines = csv_lines(["id", "at", "kind", "amount", "balance_after", "reference", "memo"], (
+            [row.id, row.entry.created_at, row.entry.kind, to_money(row.signed_amount), to_money(row.balance_after),
+             row.entry.reference, row.entry.memo]
+            for row in rows.iterator(chunk_size=500)))
+        response = StreamingHttpResponse(lines, content_type="text/csv")
         response["Content-Disposition"] = 'attachment; filename="statement.csv"'
         return response
 
@@ -159,7 +153,7 @@ class DepositOutputSerializer(serializers.Serializer):
 
 class DepositListApi(APIView):
     pagination_class = PagePagination  # the GET answers a page; documents it in the schema
-    parser_classes = (JSONParser, MultiPartParser, FormParser)
+    parser_classes = (BoundedJSONParser, MultiPartParser, FormParser)
 
     class InputSerializer(serializers.Serializer):
         amount = MoneyInputField()
@@ -167,12 +161,13 @@ class DepositListApi(APIView):
         reference = serializers.CharField(required=False, allow_blank=True, max_length=64)
         proof = serializers.FileField(required=False, help_text="Offline methods: PDF, JPEG or PNG, at most 5 MB.")
 
-    @extend_schema(
-        parameters=[OpenApiParameter("status", OpenApiTypes.STR, enum=DepositStatus.values)],
-        responses={200: DepositOutputSerializer(many=True)},
-    )
+    class FilterSerializer(serializers.Serializer):
+        status = serializers.ChoiceField(choices=DepositStatus.choices, required=False, allow_blank=True)
+
+    @extend_schema(parameters=[FilterSerializer], responses={200: DepositOutputSerializer(many=True)})
     def get(self, request):
-        deposits = selectors.deposit_list_for_user(user=request.user, status=request.query_params.get("status"))
+        filters = query_filters(self.FilterSerializer, request)
+        deposits = selectors.deposit_list_for_user(user=request.user, status=filters.get("status"))
         paginator = PagePagination()
         page = paginator.paginate_queryset(deposits, request, view=self)
         return paginator.get_paginated_response(DepositOutputSerializer(page, many=True).data)
@@ -214,13 +209,13 @@ class WithdrawalListApi(APIView):
         amount = MoneyInputField()
         bank_account = serializers.IntegerField(min_value=1)
 
-    @extend_schema(
-        parameters=[OpenApiParameter("status", OpenApiTypes.STR, enum=WithdrawalStatus.values)],
-        responses={200: WithdrawalOutputSerializer(many=True)},
-    )
+    class FilterSerializer(serializers.Serializer):
+        status = serializers.ChoiceField(choices=WithdrawalStatus.choices, required=False, allow_blank=True)
+
+    @extend_schema(parameters=[FilterSerializer], responses={200: WithdrawalOutputSerializer(many=True)})
     def get(self, request):
-        withdrawals = selectors.withdrawal_list_for_user(user=request.user,
-                                                         status=request.query_params.get("status"))
+        filters = query_filters(self.FilterSerializer, request)
+        withdrawals = selectors.withdrawal_list_for_user(user=request.user, status=filters.get("status"))
         paginator = PagePagination()
         page = paginator.paginate_queryset(withdrawals, request, view=self)
         return paginator.get_paginated_response(WithdrawalOutputSerializer(page, many=True).data)
@@ -296,13 +291,14 @@ class VerifierDepositListApi(APIView):
     pagination_class = PagePagination  # the GET answers a page; documents it in the schema
     permission_classes = (IsVerifier,)
 
-    @extend_schema(
-        parameters=[OpenApiParameter("status", OpenApiTypes.STR, enum=DepositStatus.values,
-                                     description="Default pending_verification; `all` for every status.")],
-        responses={200: VerifierDepositOutputSerializer(many=True)},
-    )
+    class FilterSerializer(serializers.Serializer):
+        status = serializers.ChoiceField(choices=[*DepositStatus.values, "all"], required=False,
+                                         default=DepositStatus.PENDING_VERIFICATION,
+                                         help_text="Default pending_verification; `all` for every status.")
+
+    @extend_schema(parameters=[FilterSerializer], responses={200: VerifierDepositOutputSerializer(many=True)})
     def get(self, request):
-        wanted = request.query_params.get("status", DepositStatus.PENDING_VERIFICATION)
+        wanted = query_filters(self.FilterSerializer, request)["status"]
         deposits = selectors.deposit_verification_queue(status=None if wanted == "all" else wanted)
         paginator = PagePagination()
         page = paginator.paginate_queryset(deposits, request, view=self)
@@ -319,7 +315,9 @@ class VerifierDepositProofApi(APIView):
             from core.errors import NotFound
 
             raise NotFound("This deposit has no proof file.")
-        return file_download_response(deposit.proof, filename=deposit.proof.name.rsplit("/", 1)[-1])
+        # Served as documented: an attachment of bytes, whatever the proof is (PDF, JPEG or PNG).
+        return file_download_response(deposit.proof, filename=deposit.proof.name.rsplit("/", 1)[-1],
+                                      content_type="application/octet-stream")
 
 
 class VerifierDepositApproveApi(APIView):

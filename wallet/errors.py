@@ -1,4 +1,5 @@
-from core.errors import Conflict, DomainError, InvalidInput, InvalidState, NotFound, PermissionDenied
+from core.duties import OwnSubmission
+from core.errors import Conflict, DomainError, InvalidInput, InvalidState, NotFound
 
 
 class InsufficientFunds(DomainError):
@@ -16,7 +17,7 @@ class DepositNotPending(InvalidState):
     default_detail = "The deposit is not waiting for verification."
 
 
-class CannotVerifyOwnDeposit(PermissionDenied):
+class CannotVerifyOwnDeposit(OwnSubmission):
     code = "cannot_verify_own_deposit"
     default_detail = "A verifier cannot approve or reject their own deposit."
 

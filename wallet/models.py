@@ -164,9 +164,10 @@ class WalletHold(models.Model):
 
 
 def deposit_proof_path(instance: "Deposit", filename: str) -> str:
-    # Never trust the client's file name beyond its extension.
-    extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
-    return f"deposits/{instance.user_id}/{timezone.now():%Y%m%d%H%M%S%f}.{extension[:8]}"
+    # A random name (core.uploads): nothing the client chose, nor whose proof it is, in the path.
+    from core.uploads import upload_path
+
+    return upload_path("deposits", filename)
 
 
 class Deposit(models.Model):

@@ -1,6 +1,7 @@
 """The sandbox payment page: what a payer sees at the sandbox's `payment_url`.
 
-Served only while `PAYMENT_PROVIDER=sandbox` (404 otherwise). Its Pay and Fail buttons make
+Routed and served only while `PAYMENT_PROVIDER=sandbox` and sandboxes are allowed (`DEBUG`
+or `SANDBOX_PROVIDERS=1`; `wallet.sandbox_access`), 404 otherwise. Its Pay and Fail buttons make
 the server build the webhook the sandbox provider would send — body and HMAC signature over
 it, exactly as `SandboxPayments.sign_webhook` does — and deliver it to the same receiver as
 `POST /api/v1/webhooks/payments/sandbox/`, through the same signature and timestamp checks.
@@ -9,7 +10,6 @@ stays open. The id in the URL is the provider's unguessable payment id, like a h
 checkout link, so the page needs no sign-in.
 """
 
-from django.conf import settings
 from django.http import Http404
 from django.shortcuts import render
 from django.urls import path
@@ -18,10 +18,11 @@ from django.views import View
 from core.errors import DomainError
 from wallet.enums import DepositStatus
 from wallet.models import Deposit
+from wallet.sandbox_access import sandbox_payment_page_enabled
 
 
 def _sandbox_deposit(payment_id: str) -> Deposit:
-    if settings.PAYMENT_PROVIDER != "sandbox":
+    if not sandbox_payment_page_enabled():
         raise Http404("The payment sandbox is off.")
     deposit = Deposit.objects.filter(provider="sandbox", provider_payment_id=payment_id).first()
     if deposit is None:

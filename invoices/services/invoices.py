@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
+from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 
@@ -14,6 +15,7 @@ from core.audit import audit_record
 from core.crypto import blind_index
 from core.errors import InvalidInput
 from core.money import to_money
+from core.uploads import CSV, DOCUMENT_TYPES, upload_check
 from invoices.enums import ANCHOR_IS_BUYER, ProgramStatus
 from invoices.errors import BulkUploadInvalid, DuplicateInvoiceNumber, InvoiceInvalid, ProgramNotActive
 from invoices.models import Counterparty, Invoice, Party, Program
@@ -86,6 +88,10 @@ def invoice_create(*, organization: Organization, actor: User | None, seller: Pa
     number = number.strip()
     if not number:
         raise InvoiceInvalid("The invoice number is required.", code="required", attr="number")
+    if file:  # core.uploads: a PDF or an image of the invoice, sniffed, bounded, stored under a random name
+        checked = upload_check(file, allowed=DOCUMENT_TYPES, max_bytes=settings.INVOICE_FILE_MAX_BYTES,
+                               attr="file", error=InvoiceInvalid)
+        file.name = checked.stored_name
     program = _program_for(organization=organization, seller=seller, buyer=buyer, program=program)
     _validate(organization=organization, program=program, seller=seller, buyer=buyer, amount=amount,
               issue_date=issue_date, due_date=due_date)
@@ -110,7 +116,10 @@ class _Row:
 
 
 def _parse_rows(file: UploadedFile) -> list[_Row]:
+    # core.uploads: UTF-8 text, no NUL, no binary signature, at most INVOICE_BULK_MAX_BYTES.
+    upload_check(file, allowed={CSV}, max_bytes=settings.INVOICE_BULK_MAX_BYTES, attr="file", code="invalid_file")
     try:
+        file.seek(0)
         text = file.read().decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InvalidInput("The file must be UTF-8 CSV.", code="invalid_file", attr="file") from exc

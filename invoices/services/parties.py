@@ -2,8 +2,8 @@
 
 from django.db import IntegrityError, transaction
 
+from accounts.invitations import InvitationScope, invitation_create, invitation_scope_register, organization_member_get
 from accounts.models import Organization, User
-from accounts.tenancy import organization_membership_ensure
 from core.audit import audit_record
 from core.errors import Conflict, InvalidInput, NotFound
 from core.validators import check, validate_gstin, validate_pan
@@ -78,12 +78,13 @@ def party_update(*, party: Party, actor: User | None, legal_name: str | None = N
 
 
 def party_member_add(*, party: Party, user: User, role: str, actor: User | None) -> PartyMembership:
-    """Add (or change the role of) a party's member; the user also joins the party's
-    organization as a member, so they can reach the API."""
+    """Add (or change the role of) a party's member, who must already be a member of the
+    party's organization: nobody joins an organization as a side effect. Anyone else joins by
+    accepting an invitation (`party_invite`, `accounts.invitations`)."""
     if role not in PartyRole.values:
         raise InvalidInput(f"role must be one of {', '.join(PartyRole.values)}.", attr="role")
     with transaction.atomic():
-        organization_membership_ensure(organization=party.organization, user=user)
+        organization_member_get(organization=party.organization, user_id=user.pk)  # the same 400 as unknown
         membership, created = PartyMembership.objects.update_or_create(
             organization=party.organization, party=party, user=user, defaults={"role": role}
         )
@@ -100,3 +101,31 @@ def party_member_remove(*, party: Party, user_id: int, actor: User | None) -> No
         if not deleted:
             raise NotFound("This user is not a member of the party.")
         audit_record(action="invoices.party_member_removed", actor=actor, target=party, data={"user_id": user_id})
+
+
+# --- Invitations: how someone outside the organization becomes a party's member -------------
+
+PARTY_SCOPE = "party"
+
+
+def party_invite(*, party: Party, actor: User, phone: str, role: str):
+    """Invite a phone number to act for the party; they join when they accept."""
+    return invitation_create(organization=party.organization, actor=actor, phone=phone, scope=PARTY_SCOPE,
+                             scope_id=party.pk, scope_role=role)
+
+
+def _party_invitation_accepted(invitation, user: User) -> None:
+    party = Party.objects.filter(organization=invitation.organization, pk=invitation.scope_id).first()
+    if party is None:
+        raise NotFound("The party of this invitation no longer exists.")
+    party_member_add(party=party, user=user, role=invitation.scope_role, actor=user)
+
+
+def party_invitation_scope_register() -> None:
+    """Called once from InvoicesConfig.ready()."""
+    invitation_scope_register(InvitationScope(
+        name=PARTY_SCOPE, roles=tuple(PartyRole.values),
+        resolve=lambda organization, scope_id: Party.objects.filter(organization=organization, pk=scope_id).first(),
+        labels=lambda ids: dict(Party.objects.filter(pk__in=ids).values_list("pk", "legal_name")),
+        accept=_party_invitation_accepted,
+    ))

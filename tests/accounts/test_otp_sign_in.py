@@ -65,11 +65,12 @@ def test_code_is_stored_hashed_never_plain(api_client):
 def test_wrong_code_is_refused_and_counted(api_client):
     request_code(api_client)
     code = last_code("+919876543210")
-    response = api_client.post(VERIFY_URL, {"phone": "+919876543210", "otp": wrong_code(code)})
+    response = api_client.post(VERIFY_URL, {"phone": "+919876543210", "otp": wrong_code(code)},
+                               REMOTE_ADDR="10.0.0.1")
     assert response.status_code == 400
     assert response.json()["errors"][0]["code"] == "otp_invalid"
     assert response.json()["errors"][0]["attr"] == "otp"
-    assert OtpChallenge.objects.get().attempts == 1
+    assert OtpChallenge.objects.get().attempts == 1  # on the code this IP asked for
     assert not User.objects.exists()
 
 
@@ -131,15 +132,24 @@ def test_a_new_code_replaces_the_old_one(api_client):
         assert api_client.post(VERIFY_URL, {"phone": "+919876543210", "otp": second}).status_code == 200
 
 
-def test_at_most_five_codes_per_phone_per_hour(api_client):
+def test_at_most_five_codes_per_phone_and_ip_per_hour(api_client):
     start = timezone.now()
     statuses = []
     for minute in range(6):
         with freeze_time(start + timedelta(minutes=minute)):
-            statuses.append(request_code(api_client, ip=f"10.0.0.{minute}").status_code)
+            statuses.append(request_code(api_client).status_code)
     assert statuses == [202] * 5 + [429]
+    with freeze_time(start + timedelta(minutes=6)):
+        assert request_code(api_client, ip="10.0.0.99").status_code == 202  # another address: its own five
     with freeze_time(start + timedelta(minutes=61)):
         assert request_code(api_client).status_code == 202
+
+
+def test_at_most_twenty_codes_per_phone_per_hour_across_addresses(api_client):
+    start = timezone.now()
+    with freeze_time(start):
+        statuses = [request_code(api_client, ip=f"10.0.1.{n}").status_code for n in range(21)]
+    assert statuses == [202] * 20 + [429]
 
 
 def test_at_most_twenty_codes_per_ip_per_hour(api_client):

@@ -41,15 +41,10 @@ def profile_in_review():
 
 
 def _log_in(page, admin_user) -> None:
-    """django-otp's admin login form (username=phone, password, otp_device, otp_token): the
-    first submit names the user, so the form can list their devices; then the device and a
-    fresh TOTP code."""
+    """The staff login form (accounts/admin_login.py): phone, password and a fresh TOTP code at
+    once."""
     page.goto("/admin/login/?next=/admin/")
     page.fill("input[name=username]", admin_user.user.phone)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("input[type=submit]")
-    assert page.locator("select[name=otp_device] option", has_text="default").count() == 1
-    page.select_option("select[name=otp_device]", label="default")
     page.fill("input[name=password]", PASSWORD)
     page.fill("input[name=otp_token]", _totp(admin_user.totp_secret))
     page.click("input[type=submit]")
@@ -60,13 +55,10 @@ def test_admin_needs_the_totp_code(admin_user, page):
     page.goto("/admin/login/")
     page.fill("input[name=username]", admin_user.user.phone)
     page.fill("input[name=password]", PASSWORD)
-    page.click("input[type=submit]")
-    page.select_option("select[name=otp_device]", label="default")
-    page.fill("input[name=password]", PASSWORD)
     page.fill("input[name=otp_token]", f"{(int(_totp(admin_user.totp_secret)) + 1) % 10**6:06d}")
     page.click("input[type=submit]")
     assert "/admin/login/" in page.url
-    assert "Invalid token" in page.locator(".errornote").inner_text()
+    assert "Enter a correct phone number, password and authenticator code" in page.locator(".errornote").inner_text()
     page.goto("/admin/")
     assert "/admin/login/" in page.url  # still not signed in
 

@@ -7,6 +7,7 @@ Runs the real processes in a subprocess on a SQLite file of its own; nothing is 
 
 import os
 import re
+import secrets
 import shutil
 import signal
 import socket
@@ -45,8 +46,8 @@ def _production_env(tmp_path: Path) -> dict[str, str]:
         "SQLITE_PATH": str(tmp_path / "db.sqlite3"),
         "STATIC_ROOT": str(tmp_path / "static"),
         "MEDIA_ROOT": str(tmp_path / "media"),
-        "SECRET_KEY": "static-files-test-secret-key-0123456789abcdef",
-        "JWT_SIGNING_KEY": "static-files-test-jwt-key-0123456789abcdef",
+        "SECRET_KEY": secrets.token_urlsafe(64),  # start-up refuses short or placeholder keys
+        "JWT_SIGNING_KEY": secrets.token_urlsafe(64),
         "PAYMENT_SANDBOX_WEBHOOK_SECRET": "static-files-test-payments",
         "PAYOUT_SANDBOX_WEBHOOK_SECRET": "static-files-test-payouts",
         "SANDBOX_PROVIDERS": "1",

@@ -59,9 +59,7 @@ def test_tenant_resolution():
     assert tenant_for_user(user=user).organization == first
     second = OrganizationFactory(slug="second")
     OrganizationMembership.objects.create(organization=second, user=user, role=OrganizationRole.ADMIN)
-    with pytest.raises(DomainError) as caught:
-        tenant_for_user(user=user)
-    assert caught.value.code == "organization_required"
+    assert tenant_for_user(user=user).organization == first  # no header, no default: the first joined
     tenant = tenant_for_user(user=user, slug="second")
     assert (tenant.organization, tenant.is_admin) == (second, True)
     with pytest.raises(DomainError) as caught:

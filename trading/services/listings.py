@@ -18,7 +18,7 @@ from django.utils import timezone
 import irr
 from core.audit import audit_record
 from core.errors import InvalidInput, NotFound
-from core.money import to_money
+from core.money import fit_decimal, to_money
 from core.retry import retry_on_deadlock
 from core.transactions import service_atomic
 from kyc.permissions import require_can_trade
@@ -38,7 +38,11 @@ def listing_xirr(*, offering: Offering, price: Decimal, as_of: dt.date) -> Decim
         rate = irr.xirr_at_price(flows, as_of, price)
     except irr.IrrError:
         return None
-    return Decimal(repr(round(rate, 8)))
+    # A price far below the flows gives a yield beyond the column (₹1 for a ₹1,000 unit):
+    # stored as unknown, like a price with no yield at all, never overflowing the insert.
+    field = Listing._meta.get_field("xirr")
+    return fit_decimal(Decimal(repr(round(rate, 8))), max_digits=field.max_digits,
+                       decimal_places=field.decimal_places)
 
 
 def _validate_listing_terms(*, units: int, price_per_unit: Decimal, min_units: int, opens_at, closes_at, now):

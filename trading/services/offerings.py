@@ -23,7 +23,7 @@ from django.utils import timezone
 import irr
 from core.audit import audit_record
 from core.errors import DomainError, InvalidInput, InvalidState
-from core.money import ZERO, to_money
+from core.money import ZERO, fit_decimal, to_money
 from core.retry import retry_on_deadlock
 from invoices.selectors import finance_request_lock_for_offering
 from trading.enums import ListingStatus, OfferingStatus, ScheduleKind, UnitTransferKind
@@ -106,13 +106,17 @@ def offering_configure(*, organization, invoice_id: int, total_units: int, sched
             implied = irr.xirr_at_price(flows, settle, price)
         except irr.IrrError as exc:
             raise _irr_error(exc, attr="target_xirr" if target_xirr is not None else "price_per_unit") from exc
+        implied_xirr = fit_decimal(Decimal(repr(round(implied, 8))), max_digits=12, decimal_places=8)
+        if implied_xirr is None:  # bounded before it is stored: the column holds ±9,999.99999999
+            raise InvalidInput("The price implies a yield beyond what an offering can carry.",
+                               code="xirr_out_of_range", attr="price_per_unit")
 
         offering = Offering.objects.create(
             organization=organization, invoice=request.invoice, finance_request=request,
             title=f"{request.invoice.seller} · invoice {request.invoice.number}"[:200],
             total_units=total_units, unit_face_value=face, issue_price=price, schedule_kind=schedule_kind,
             frequency=frequency, annual_rate=rate, balloon_share=balloon_share, start_date=start,
-            maturity_date=unit.maturity, implied_xirr=Decimal(repr(round(implied, 8))),
+            maturity_date=unit.maturity, implied_xirr=implied_xirr,
             status=OfferingStatus.CONFIGURED, created_by=created_by,
         )
         OfferingCashFlow.objects.bulk_create([

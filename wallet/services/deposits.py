@@ -25,10 +25,11 @@ from django.utils import timezone
 
 from accounts.enums import Role
 from core.audit import audit_record
+from core.duties import duty_check_not_own
 from core.errors import InvalidInput, PermissionDenied
-from core.files import sniff_content_type
 from core.outbox import outbox_publish
 from core.retry import retry_on_deadlock
+from core.uploads import DOCUMENT_TYPES, CheckedUpload, upload_check
 from integrations.errors import IntegrationError
 from integrations.payments import CAPTURED, FAILED, PaymentWebhookEvent
 from integrations.registry import get_adapter
@@ -73,16 +74,13 @@ def _check_amount(amount: Decimal, maximum: Decimal) -> Decimal:
     return amount
 
 
-def proof_validate(file: UploadedFile | None) -> str:
-    """The proof's content type, sniffed from its first bytes (never its name or header)."""
+def proof_validate(file: UploadedFile | None) -> CheckedUpload:
+    """The proof, checked by core.uploads: type sniffed from its first bytes (never its name or
+    header), at most WALLET_PROOF_MAX_BYTES."""
     if file is None:
         raise ProofRequired(attr="proof")
-    if file.size == 0 or file.size > settings.WALLET_PROOF_MAX_BYTES:
-        raise ProofInvalid("The proof must be a non-empty file of at most 5 MB.", attr="proof")
-    content_type = sniff_content_type(file)
-    if content_type is None:
-        raise ProofInvalid("The proof must be a PDF, JPEG or PNG file.", attr="proof")
-    return content_type
+    return upload_check(file, allowed=DOCUMENT_TYPES, max_bytes=settings.WALLET_PROOF_MAX_BYTES, attr="proof",
+                        error=ProofInvalid, code=ProofInvalid.code)
 
 
 def deposit_create(*, user, amount: Decimal, method: str, reference: str = "",
@@ -100,10 +98,10 @@ def deposit_create(*, user, amount: Decimal, method: str, reference: str = "",
     if not reference:
         raise ProofRequired("Offline deposits need the payment's reference (UTR, cheque or receipt number).",
                             attr="reference")
-    content_type = proof_validate(proof)
+    checked = proof_validate(proof)
     deposit = Deposit(user=user, amount=amount, method=method, status=DepositStatus.PENDING_VERIFICATION,
                       reference=reference)
-    deposit.proof.save("proof." + content_type.rsplit("/", 1)[-1].replace("jpeg", "jpg"), proof, save=False)
+    deposit.proof.save(checked.stored_name, proof, save=False)
     try:
         with transaction.atomic():
             deposit.save()
@@ -237,8 +235,7 @@ def _decide_target(*, actor, deposit_id: int) -> Deposit:
         from core.errors import NotFound
 
         raise NotFound("No such deposit.")
-    if deposit.user_id == actor.pk:
-        raise CannotVerifyOwnDeposit()
+    duty_check_not_own(actor=actor, submitter_id=deposit.user_id, error=CannotVerifyOwnDeposit)
     if deposit.status != DepositStatus.PENDING_VERIFICATION:
         raise DepositNotPending(f"The deposit is {deposit.get_status_display().lower()}.")
     return deposit

@@ -420,3 +420,36 @@ def test_lag_counts_the_backlog_and_ages_the_oldest_message_not_yet_tried(settin
     OutboxMessage.objects.filter(pk=third.pk).update(created_at=now - timedelta(seconds=40))
     OutboxMessage.objects.filter(pk=first.pk).update(status=OutboxMessage.Status.FAILED)
     assert outbox.outbox_lag(now=now) == {"pending": 2, "oldest_pending_seconds": 40.0, "retrying": 1, "failed": 1}
+
+
+@requires_postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_relay_command_runs_several_relay_processes_and_stops_them_on_sigterm(settings):
+    """`--processes 2`, as the Procfile's OUTBOX_CONCURRENCY asks: both relay, one SIGTERM stops all."""
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    database = connection.settings_dict
+    env = {**os.environ, "CELERY_EAGER": "0",
+           "DATABASE_URL": f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}"}
+    relay = subprocess.Popen([sys.executable, "manage.py", "outbox_relay", "--poll", "0.05", "--processes", "2"],
+                             cwd=settings.BASE_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                             text=True)
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(relay.stdout), daemon=True)
+    reader.start()
+    try:
+        assert _wait_for(lambda: sum("polling every" in line for line in lines) == 2, seconds=60), lines
+        for listing_id in range(1, 41):
+            with transaction.atomic():
+                outbox_publish(topic="listing.changed", payload={"listing_id": listing_id, "offering_id": 1,
+                                                                 "units_remaining": 0, "status": "filled",
+                                                                 "price_per_unit": "1000.00"})
+        assert _wait_for(lambda: not OutboxMessage.objects.filter(status=OutboxMessage.Status.PENDING).exists(),
+                         seconds=60), "the relay processes did not deliver the messages"
+    finally:
+        relay.send_signal(signal.SIGTERM)
+        relay.wait(timeout=30)
+        reader.join(timeout=10)
+    output = "".join(lines)
+    assert relay.returncode == 0, output
+    assert output.count("outbox relay: stopped after") == 2, output
+    assert "all relay processes stopped" in output

@@ -30,7 +30,6 @@ import argparse
 import json
 import os
 import random
-import re
 import signal
 import statistics
 import subprocess
@@ -47,12 +46,6 @@ from bench import buy as bench_buy  # noqa: E402
 
 DATABASE = "tranche_bench_outbox"
 REDIS_URL = "redis://127.0.0.1:6379/4"
-
-
-def configure(*, database: str, redis_url: str, port: int) -> None:
-    bench_buy.DATABASE = database
-    bench_buy.PORT = port
-    bench_buy.ENV.update({"DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{database}", "REDIS_URL": redis_url})
 
 
 # --- profile --------------------------------------------------------------------------------------
@@ -285,16 +278,164 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2, help="profile: rounds of the scenarios")
     parser.add_argument("--offerings", type=int, default=200)
     parser.add_argument("--investors", type=int, default=100)
+    parser.add_argument("--seconds", type=int, default=60, help="stack: seconds of each load run")
+    parser.add_argument("--clients", type=int, default=16, help="stack: wrk connections")
+    parser.add_argument("--relays", type=int, default=None,
+                        help="stack: OUTBOX_CONCURRENCY for the outbox process (default: the Procfile's)")
+    parser.add_argument("--check", action="store_true", help="stack: exit 1 when a goal is missed")
     args = parser.parse_args()
-    configure(database=args.database, redis_url=args.redis_url, port=args.port)
+    bench_buy.use_services(port=args.port, database=args.database, redis_url=args.redis_url)
     if args.mode == "profile":
         profile(args)
     else:
         stack(args)
 
 
-def stack(args) -> None:  # filled in below
-    raise SystemExit("stack: not written yet")
+def stack(args) -> None:
+    bench_buy.recreate_database()
+    bench_buy.django_setup()
+    from django.db import connections
+
+    from bench.chaos.stack import procfile_command
+
+    print(f"seeding {args.offerings} offerings × 5 listings and {args.investors} investors …", flush=True)
+    tokens, spread, _hot = bench_buy.seed(args.offerings, args.investors)
+    connections.close_all()
+    with tempfile.NamedTemporaryFile("w", delete=False) as tokens_file:
+        tokens_file.write("\n".join(tokens) + "\n")
+    env = {**os.environ, **bench_buy.ENV, "PATH": f"{ROOT}/.venv/bin:" + os.environ["PATH"]}
+    if args.relays:
+        env["OUTBOX_CONCURRENCY"] = str(args.relays)
+    relays = int(procfile_command("outbox", env)[-1])
+    logs = Path(tempfile.mkdtemp(prefix="bench-outbox-"))
+
+    def start(name: str, extra: list[str]) -> subprocess.Popen:
+        with (logs / f"{name}.log").open("w") as log:
+            return subprocess.Popen(procfile_command(name, env) + extra, cwd=ROOT, env=env, stdout=log,
+                                    stderr=subprocess.STDOUT, start_new_session=True)
+
+    keeper = bench_buy.StatisticsKeeper()
+    keeper.start()
+    server_times = bench_buy.ServerTimes()
+    web = bench_buy.start_web(server_times)
+    worker = start("worker", ["--hostname", f"bench-outbox-{os.getpid()}@%h"])
+    relay = start("outbox", [])
+    results = {}
+    try:
+        bench_buy.wrk("POST", spread, tokens_file.name, 3, args.clients)  # warm up
+        drain(timeout=300)
+        results["saturated"] = window(lambda: bench_buy.wrk("POST", spread, tokens_file.name, args.seconds,
+                                                            args.clients))
+        half = results["saturated"]["wrk"]["rate"] / 2
+        results["half"] = window(lambda: bench_buy.wrk("POST", spread, tokens_file.name, args.seconds, args.clients,
+                                                       rate=half))
+    finally:
+        keeper.stop()
+        for process in (relay, worker, web):
+            try:
+                os.killpg(process.pid, signal.SIGTERM)
+                process.wait(timeout=30)
+            except (ProcessLookupError, subprocess.TimeoutExpired):
+                os.killpg(process.pid, signal.SIGKILL)
+        server_times.path.unlink(missing_ok=True)
+    load = os.getloadavg()
+    from wallet.reconcile import reconcile
+
+    differences = reconcile()
+    bench_buy.sh(f'psql -X -q -h 127.0.0.1 -U postgres -d postgres -c '
+                 f'"DROP DATABASE IF EXISTS {bench_buy.DATABASE} WITH (FORCE)"')
+    report_stack(args, results, relays=relays, load=load, differences=differences, logs=logs)
+
+
+def window(load) -> dict:
+    """Run `load` (a wrk run) and measure the outbox around it: what the run wrote and
+    delivered, the backlog when it stopped, the time to drain that with the web idle, and
+    the lag of every message it wrote."""
+    from django.db import connection
+    from django.db.models import Max
+
+    from core.outbox import OutboxMessage
+
+    first = (OutboxMessage.objects.aggregate(top=Max("id"))["top"] or 0) + 1
+    connection.close()
+    started = time.time()
+    ran = load()
+    ended = time.time()
+    backlog = pending()
+    drain_seconds = drain(timeout=900)
+    last = OutboxMessage.objects.aggregate(top=Max("id"))["top"] or 0
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """SELECT count(*),
+                      count(*) FILTER (WHERE processed_at <= to_timestamp(%s)),
+                      percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM processed_at - created_at)),
+                      percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM processed_at - created_at)),
+                      max(extract(epoch FROM processed_at - created_at))
+                 FROM core_outboxmessage WHERE id BETWEEN %s AND %s AND created_at <= to_timestamp(%s)""",
+            [ended, first, last, ended])
+        written, delivered_during, p50, p99, worst = cursor.fetchone()
+        cursor.execute(
+            """SELECT topic, count(*), percentile_cont(0.99) WITHIN GROUP
+                      (ORDER BY extract(epoch FROM processed_at - created_at))
+                 FROM core_outboxmessage WHERE id BETWEEN %s AND %s GROUP BY topic ORDER BY topic""", [first, last])
+        by_topic = {topic: (count, p99_topic) for topic, count, p99_topic in cursor.fetchall()}
+    seconds = ended - started
+    figures = {"wrk": ran, "seconds": seconds, "written": written, "written_per_s": written / seconds,
+               "delivered_per_s": delivered_during / seconds, "backlog": backlog, "drain_s": drain_seconds,
+               "lag_p50_ms": (p50 or 0) * 1000, "lag_p99_ms": (p99 or 0) * 1000, "lag_max_ms": (worst or 0) * 1000,
+               "by_topic": by_topic, "load": os.getloadavg()[0]}
+    print(json.dumps({key: value for key, value in figures.items() if key != "by_topic"}, default=str), flush=True)
+    return figures
+
+
+def pending() -> int:
+    from core.outbox import OutboxMessage
+
+    return OutboxMessage.objects.filter(status=OutboxMessage.Status.PENDING).count()
+
+
+def drain(*, timeout: float) -> float:
+    started = time.monotonic()
+    while pending() and time.monotonic() - started < timeout:
+        time.sleep(0.1)
+    return time.monotonic() - started
+
+
+DRAIN_GOAL_S, LAG_P99_GOAL_MS = 30.0, 1000.0
+
+
+def report_stack(args, results: dict, *, relays: int, load, differences, logs: Path) -> None:
+    saturated, half = results["saturated"], results["half"]
+    print()
+    print(f"date {time.strftime('%Y-%m-%d %H:%M %Z')}; {os.cpu_count()} cores; {args.clients} clients; "
+          f"{args.seconds} s per run; relay processes {relays} (the Procfile's outbox, OUTBOX_CONCURRENCY); web 3 "
+          f"workers, 1 Celery worker; load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} at the end "
+          f"(at the end of each run: {saturated['load']:.1f}, {half['load']:.1f}); logs in {logs}")
+    print("| run | buys/s | buy p99 ms | messages written/s | delivered/s during the run | backlog at the end | "
+          "drained in s | lag p50 / p99 / max ms |")
+    print("|---|---:|---:|---:|---:|---:|---:|---|")
+    for name, run in (("saturated", saturated), ("half the saturated rate", half)):
+        print(f"| {name} | {run['wrk']['rate']:.0f} | {run['wrk']['p99_ms']:.0f} | {run['written_per_s']:.0f} | "
+              f"{run['delivered_per_s']:.0f} | {run['backlog']} | {run['drain_s']:.1f} | "
+              f"{run['lag_p50_ms']:.0f} / {run['lag_p99_ms']:.0f} / {run['lag_max_ms']:.0f} |")
+    for name, run in (("saturated", saturated), ("half", half)):
+        print(f"lag p99 by topic ({name}): " + ", ".join(f"{topic} {count} messages {p99 * 1000:.0f} ms"
+                                                       for topic, (count, p99) in run["by_topic"].items()))
+    misses = []
+    if saturated["drain_s"] > DRAIN_GOAL_S:
+        misses.append(f"the backlog after the saturated run took {saturated['drain_s']:.1f} s to drain "
+                      f"(goal {DRAIN_GOAL_S:.0f} s)")
+    if half["lag_p99_ms"] >= LAG_P99_GOAL_MS:
+        misses.append(f"p99 lag at half rate {half['lag_p99_ms']:.0f} ms (goal under {LAG_P99_GOAL_MS:.0f} ms)")
+    if saturated["wrk"]["non_2xx"] or half["wrk"]["non_2xx"]:
+        misses.append(f"non-2xx answers: {saturated['wrk']['non_2xx']} and {half['wrk']['non_2xx']}")
+    if differences:
+        misses.append(f"reconcile: {len(differences)} differences")
+    print("reconcile: " + ("clean" if not differences else str(differences[:5])))
+    print("goals (drain ≤ 30 s, p99 lag < 1 s at half rate; the buy rate with/without the relay is bench/buy.py "
+          "--with-relay): " + ("met" if not misses else "MISSED\n  " + "\n  ".join(misses)))
+    if args.check and misses:
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -248,7 +248,7 @@ def profile(args) -> None:
         rates = statistics.median(run["delivered"] / run["wall"] for run in runs)
         print(f"| {name} | {best['delivered']} | {rates:.0f} | {phase_ms} | "
               f"{best['cpu'] * 1000 / count:.3f} / {best['database'] * 1000 / count:.3f} | "
-              f"{sum(best['statements'].values()) / count:.1f} |")
+              f"{sum(best['statements'].values()) / count:.2f} |")
 
 
 def time_handlers(phases: Phases) -> None:

@@ -17,8 +17,10 @@ relay's own Python), with this process's CPU and the database backend's CPU per 
 relays (default: the Procfile's `outbox` count, `OUTBOX_CONCURRENCY`'s default), one Celery
 worker, PostgreSQL and Redis, wrk saturating spread buys for `--seconds`, then the drain
 with the web idle, then buys at half the saturated rate (paced in wrk's Lua) for
-`--seconds`. Prints the event production rate, the relays' delivery rate, the backlog at
-the end of the saturated run and the time to drain it, the p50/p99/max lag from a
+`--seconds`, then saturated buys for half as long with the relay paused and the backlog that
+leaves delivered with the web idle (the relay's capacity). Prints the event production
+rate, the relays' delivery rate, the backlog at the end of the saturated run and the time to
+drain it, the p50/p99/max lag from a
 message's commit to its handling (`processed_at − created_at`; `created_at` is the writing
 transaction's own clock, a few milliseconds before its COMMIT), and checks the issue's
 goals. Needs `wrk`. Ports 8820 (override with `--port`), Redis db 4 (`--redis-url`).
@@ -306,7 +308,8 @@ def stack(args) -> None:
     env = {**os.environ, **bench_buy.ENV, "PATH": f"{ROOT}/.venv/bin:" + os.environ["PATH"]}
     if args.relays:
         env["OUTBOX_CONCURRENCY"] = str(args.relays)
-    relays = int(procfile_command("outbox", env)[-1])
+    command = procfile_command("outbox", env)
+    relays = int(command[command.index("--processes") + 1]) if "--processes" in command else 1
     logs = Path(tempfile.mkdtemp(prefix="bench-outbox-"))
 
     def start(name: str, extra: list[str]) -> subprocess.Popen:
@@ -329,6 +332,15 @@ def stack(args) -> None:
         half = results["saturated"]["wrk"]["rate"] / 2
         results["half"] = window(lambda: bench_buy.wrk("POST", spread, tokens_file.name, args.seconds, args.clients,
                                                        rate=half))
+        # The relay's capacity with the web idle: a backlog built while it is paused (SIGSTOP
+        # between its polls or in a batch, which then just waits), then delivered.
+        os.killpg(relay.pid, signal.SIGSTOP)
+        try:
+            results["paused"] = window(lambda: bench_buy.wrk("POST", spread, tokens_file.name, args.seconds // 2,
+                                                             args.clients), resume=lambda: os.killpg(relay.pid,
+                                                                                                     signal.SIGCONT))
+        finally:
+            os.killpg(relay.pid, signal.SIGCONT)
     finally:
         keeper.stop()
         for process in (relay, worker, web):
@@ -347,7 +359,7 @@ def stack(args) -> None:
     report_stack(args, results, relays=relays, load=load, differences=differences, logs=logs)
 
 
-def window(load) -> dict:
+def window(load, resume=None) -> dict:
     """Run `load` (a wrk run) and measure the outbox around it: what the run wrote and
     delivered, the backlog when it stopped, the time to drain that with the web idle, and
     the lag of every message it wrote."""
@@ -362,6 +374,8 @@ def window(load) -> dict:
     ran = load()
     ended = time.time()
     backlog = pending()
+    if resume is not None:
+        resume()
     drain_seconds = drain(timeout=900)
     last = OutboxMessage.objects.aggregate(top=Max("id"))["top"] or 0
     with connection.cursor() as cursor:
@@ -414,10 +428,14 @@ def report_stack(args, results: dict, *, relays: int, load, differences, logs: P
     print("| run | buys/s | buy p99 ms | messages written/s | delivered/s during the run | backlog at the end | "
           "drained in s | lag p50 / p99 / max ms |")
     print("|---|---:|---:|---:|---:|---:|---:|---|")
-    for name, run in (("saturated", saturated), ("half the saturated rate", half)):
+    for name, run in (("saturated", saturated), ("half the saturated rate", half),
+                      ("saturated, relay paused (then drained with the web idle)", results["paused"])):
         print(f"| {name} | {run['wrk']['rate']:.0f} | {run['wrk']['p99_ms']:.0f} | {run['written_per_s']:.0f} | "
               f"{run['delivered_per_s']:.0f} | {run['backlog']} | {run['drain_s']:.1f} | "
               f"{run['lag_p50_ms']:.0f} / {run['lag_p99_ms']:.0f} / {run['lag_max_ms']:.0f} |")
+    paused = results["paused"]
+    print(f"relay capacity with the web idle: {paused['backlog']} messages in {paused['drain_s']:.1f} s = "
+          f"{paused['backlog'] / max(paused['drain_s'], 0.001):.0f} messages/s")
     for name, run in (("saturated", saturated), ("half", half)):
         print(f"lag p99 by topic ({name}): " + ", ".join(f"{topic} {count} messages {p99 * 1000:.0f} ms"
                                                        for topic, (count, p99) in run["by_topic"].items()))

@@ -231,26 +231,33 @@ class _Claimed:
 
 
 def outbox_drain(*, batch_size: int | None = None, now=None, stop: threading.Event | None = None) -> int:
-    """Deliver due messages; returns how many were handled. Safe to run concurrently. Each
-    round delivers one batch of the batch handlers' messages (up to `batch_size`, one
+    """Deliver the messages due now; returns how many were handled. Safe to run concurrently.
+    A round delivers one batch of the batch handlers' messages (up to `batch_size`, one
     transaction), then up to `batch_size` of the other handlers' messages, one transaction
-    each; rounds go on while any message was attempted. With `stop`, returns once it is set,
-    after the batch or the message in hand."""
+    each. Another round follows at once only while rounds come back full: messages that
+    commit meanwhile wait for the caller's next poll, so a trickle is delivered in batches
+    too rather than one round (a dozen statements) per message. With `stop`, returns once it
+    is set, after the batch or the message in hand."""
     batch_size = batch_size or settings.OUTBOX_BATCH_SIZE
     processed = 0
     while stop is None or not stop.is_set():
+        # One statement when nothing is due (a relay polls every OUTBOX_POLL_SECONDS).
+        if not OutboxMessage.objects.filter(status=OutboxMessage.Status.PENDING,
+                                            available_at__lte=now or timezone.now()).exists():
+            return processed
         attempted, handled = _deliver_pass(batch=True, limit=batch_size, now=now)
         processed += handled
-        for _ in range(batch_size):
+        full = attempted >= batch_size
+        for number in range(batch_size):
             if stop is not None and stop.is_set():
                 return processed
             tried, handled = _deliver_pass(batch=False, limit=1, now=now)
             if not tried:
                 break
-            attempted += tried
             processed += handled
-        if not attempted:
-            return processed  # nothing due, or all of it in other relays' hands
+            full = full or number == batch_size - 1
+        if not full:
+            return processed  # all that was due is done, held back for order, or in other relays' hands
     return processed
 
 
@@ -401,20 +408,17 @@ def outbox_lag(*, now=None) -> dict:
 
 
 def outbox_relay(*, poll_seconds: float, stop: threading.Event) -> int:
-    """Drain until `stop` is set: again at once while messages keep coming, otherwise after
-    `poll_seconds` (the wait ends early when `stop` is set). The connection goes back after
-    each pass, as after a request; a database error (a restart, a killed connection) is
-    logged and the next poll tries again. Returns how many messages were processed."""
+    """Drain until `stop` is set, every `poll_seconds` (the wait ends early when `stop` is
+    set); a drain goes on by itself while batches come back full. The connection goes back
+    after each pass, as after a request; a database error (a restart, a killed connection)
+    is logged and the next poll tries again. Returns how many messages were processed."""
     processed = 0
     while not stop.is_set():
-        handled = 0
         try:
-            handled = outbox_drain(stop=stop)
+            processed += outbox_drain(stop=stop)
         except DatabaseError:
             logger.warning("outbox relay: the database is unavailable; retrying", exc_info=True)
         finally:
             close_old_connections()
-        processed += handled
-        if handled == 0:
-            stop.wait(poll_seconds)
+        stop.wait(poll_seconds)
     return processed

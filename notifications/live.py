@@ -148,6 +148,24 @@ async def _groups_with_members(layer, groups: list[str]) -> set[str]:
     return found
 
 
+def users_listening(*, user_ids) -> set[int]:
+    """The users among `user_ids` with a notifications socket open (all of them on layers other
+    than channels-redis), in one hand-over and one pipelined round trip."""
+    user_ids = list(user_ids)
+    layer = get_channel_layer()
+    if not user_ids or layer is None:
+        return set()
+    if not isinstance(layer, RedisChannelLayer):
+        return set(user_ids)
+    groups = {user_group(user_id): user_id for user_id in user_ids}
+    try:
+        future = asyncio.run_coroutine_threadsafe(_groups_with_members(layer, list(groups)), _sender_loop())
+        return {groups[group] for group in future.result(timeout=PUSH_TIMEOUT_SECONDS)}
+    except Exception:
+        logger.warning("could not tell who is listening; pushing to everyone", exc_info=True)
+        return set(user_ids)
+
+
 def push_notification(*, user_id: int, notification: dict, unread_count: int) -> bool:
     return push_notifications(pushes=[(user_id, notification, unread_count)]) == 1
 

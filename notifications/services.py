@@ -123,6 +123,9 @@ def _create_new(wanted: list[tuple[Notification, list]]) -> list[tuple[Notificat
 def _after_create(shown: list[Notification], delivery_ids: list[int]) -> None:
     from notifications.tasks import notification_delivery_task
 
+    # Only users with a socket open get a push (and cost an unread count).
+    listening = live.users_listening(user_ids={notification.user_id for notification in shown})
+    shown = [notification for notification in shown if notification.user_id in listening]
     if shown:
         counts = notification_unread_counts(user_ids={notification.user_id for notification in shown})
         live.push_notifications(pushes=[(notification.user_id, live.notification_payload(notification),

@@ -35,8 +35,9 @@ others are idempotent per event and need no order (see docs/adr/0009).
 
 Who drains: the relay (`manage.py outbox_relay`, the Procfile's `outbox` process, as many
 as the load needs) drains what is due every `OUTBOX_POLL_SECONDS`, and again at once only
-while batches come back full, so a light load is delivered in batches too. A Celery beat job drains every few seconds as well, so stopped relays delay
-messages instead of losing them. A commit costs the web process nothing beyond its INSERT:
+while batches come back full, so a light load is delivered in batches too. A Celery beat
+job drains every few seconds as well, so stopped relays delay messages instead of losing
+them. A commit costs the web process nothing beyond its INSERT:
 no broker round trip, no task per commit. With Celery eager (no Redis: the embedded
 default and the tests) the drain runs in-process right after the commit, so every flow
 completes without a worker. `outbox_lag()` says how far behind delivery is (/readyz and

@@ -226,10 +226,20 @@ def profile(args) -> None:
     results: dict[str, list[dict]] = defaultdict(list)
     for round_number in range(1, args.rounds + 1):
         for name, kind, topics, batch_size in PROFILE_SCENARIOS:
+            if args.only and args.only not in name:
+                continue
             OutboxMessage.objects.filter(status=OutboxMessage.Status.PENDING).update(
                 status=OutboxMessage.Status.PROCESSED)
             first = make_buys(count=args.buys, listings=spread if kind == "spread" else [hot], buyers=buyers, rng=rng)
-            figures = deliver(first_id=first, topics=topics, batch_size=batch_size)
+            if args.cprofile and args.cprofile in name:
+                import cProfile
+                import pstats
+
+                profiler = cProfile.Profile()
+                figures = profiler.runcall(deliver, first_id=first, topics=topics, batch_size=batch_size)
+                pstats.Stats(profiler).sort_stats(args.sort).print_stats(25)
+            else:
+                figures = deliver(first_id=first, topics=topics, batch_size=batch_size)
             results[name].append(figures)
             print(f"round {round_number}: {name}: {figures['delivered']} of {figures['messages']} messages in "
                   f"{figures['wall']:.2f} s ({figures['delivered'] / figures['wall']:.0f}/s), left {figures['left']}",
@@ -246,6 +256,8 @@ def profile(args) -> None:
     print("|---|---:|---:|---|---|---:|")
     for name, *_ in PROFILE_SCENARIOS:
         runs = results[name]
+        if not runs:
+            continue
         best = sorted(runs, key=lambda run: run["delivered"] / run["wall"])[len(runs) // 2]
         count = max(best["delivered"], 1)
         phase_ms = " / ".join(f"{best['phases'].get(phase, 0.0) * 1000 / count:.3f}" for phase in PHASE_ORDER)
@@ -282,6 +294,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2, help="profile: rounds of the scenarios")
     parser.add_argument("--offerings", type=int, default=200)
     parser.add_argument("--investors", type=int, default=100)
+    parser.add_argument("--cprofile", default=None, help="profile: cProfile the scenarios whose name contains this")
+    parser.add_argument("--sort", choices=("tottime", "cumulative"), default="tottime")
+    parser.add_argument("--only", default=None, help="profile: run only the scenarios whose name contains this")
     parser.add_argument("--seconds", type=int, default=60, help="stack: seconds of each load run")
     parser.add_argument("--clients", type=int, default=16, help="stack: wrk connections")
     parser.add_argument("--relays", type=int, default=None,

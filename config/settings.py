@@ -188,6 +188,10 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = env.str("CELERY_BEAT_SCHEDULE_FILENAME", default="celerybeat-schedule")
 # The outbox relay (`manage.py outbox_relay`) looks for new messages this often when idle.
 OUTBOX_POLL_SECONDS = env.float("OUTBOX_POLL_SECONDS", default=0.05)
+# At most this many messages of the batch handlers are delivered in one transaction.
+OUTBOX_BATCH_SIZE = env.int("OUTBOX_BATCH_SIZE", default=200)
+# /readyz fails when the oldest undelivered message has waited longer than this (0: never).
+OUTBOX_READY_MAX_LAG_SECONDS = env.float("OUTBOX_READY_MAX_LAG_SECONDS", default=0)
 # Periodic jobs. `manage.py run_periodic NAME|--all` runs them by hand on the embedded default.
 CELERY_BEAT_SCHEDULE = {
     "outbox-drain": {"task": "core.tasks.outbox_drain_task", "schedule": 5.0},

@@ -5,7 +5,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.health import readiness
+from core.health import readiness_report
 
 
 class HealthzView(APIView):
@@ -20,17 +20,20 @@ class HealthzView(APIView):
 
 
 class ReadyzView(APIView):
-    """Database, cache and broker reachable; 503 naming whatever is down."""
+    """Database, cache and broker reachable (and event delivery not too far behind, when
+    `OUTBOX_READY_MAX_LAG_SECONDS` is set); 503 naming whatever is down. Both answers carry
+    the outbox's backlog and lag."""
 
     authentication_classes = ()
     permission_classes = (AllowAny,)
 
     @extend_schema(exclude=True)
     def get(self, request):
-        problems = readiness()
+        problems, outbox = readiness_report()
         if problems:
-            return Response({"status": "unavailable", "down": problems}, status=status.HTTP_503_SERVICE_UNAVAILABLE)
-        return Response({"status": "ok"})
+            return Response({"status": "unavailable", "down": problems, "outbox": outbox},
+                            status=status.HTTP_503_SERVICE_UNAVAILABLE)
+        return Response({"status": "ok", "outbox": outbox})
 
 
 class ApiNotFoundView(APIView):

@@ -1,4 +1,11 @@
-"""Readiness probes for /readyz: each returns None when healthy, or what is wrong."""
+"""Readiness probes for /readyz: each returns None when healthy, or what is wrong.
+
+/readyz also reports how far event delivery is behind (`core.outbox.outbox_lag`): the
+backlog and the age of the oldest message not yet tried. With `OUTBOX_READY_MAX_LAG_SECONDS`
+set (0, the default, turns it off) a lag beyond it fails the check. Off by default because a
+load balancer that takes every web process out of rotation for a slow relay turns a delay
+into an outage; turn it on where readiness pages someone or gates the relays' own deploy.
+"""
 
 from django.conf import settings
 from django.core.cache import cache
@@ -38,14 +45,40 @@ def check_broker() -> str | None:
     return None
 
 
+def outbox_report() -> dict | None:
+    """`outbox_lag()`, or None when it cannot be read (the database check says why)."""
+    from core.outbox import outbox_lag
+
+    try:
+        return outbox_lag()
+    except Exception:
+        return None
+
+
+def check_outbox(report: dict | None) -> str | None:
+    limit = settings.OUTBOX_READY_MAX_LAG_SECONDS
+    if not limit or report is None or report["oldest_pending_seconds"] <= limit:
+        return None
+    return f"oldest undelivered message waited {report['oldest_pending_seconds']:.0f} s (limit {limit:g} s)"
+
+
 CHECKS = {"database": check_database, "cache": check_cache, "broker": check_broker}
 
 
 def readiness() -> dict[str, str]:
     """Name → problem, for every dependency that is down (empty when all are up)."""
+    return readiness_report()[0]
+
+
+def readiness_report() -> tuple[dict[str, str], dict | None]:
+    """The problems (as `readiness`, the outbox's lag check included) and the outbox report."""
     problems = {}
     for name, check in CHECKS.items():
         problem = check()
         if problem:
             problems[name] = problem
-    return problems
+    report = outbox_report()
+    problem = check_outbox(report)
+    if problem:
+        problems["outbox"] = problem
+    return problems, report

@@ -130,12 +130,13 @@ class MarketplaceHub:
                 message = await asyncio.wait_for(layer.receive(channel), timeout=60)
             except TimeoutError:
                 continue
-            text = json.dumps({"type": "listing", "listing": message["listing"]})
-            for consumer in list(self.watchers):
-                try:
-                    await consumer.send(text_data=text)
-                except Exception:  # a socket that is going away; its disconnect removes it
-                    self.watchers.discard(consumer)
+            for listing in message.get("listings") or [message["listing"]]:  # live.py sends one or several
+                text = json.dumps({"type": "listing", "listing": listing})
+                for consumer in list(self.watchers):
+                    try:
+                        await consumer.send(text_data=text)
+                    except Exception:  # a socket that is going away; its disconnect removes it
+                        self.watchers.discard(consumer)
 
 
 _hubs: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, MarketplaceHub]" = weakref.WeakKeyDictionary()

@@ -20,7 +20,6 @@ import json
 import logging
 from decimal import Decimal
 
-from django.db import transaction
 from django.utils import timezone
 
 from core.money import to_money
@@ -65,83 +64,107 @@ def _send(*messages: NotificationMessage) -> None:
 
 # --- KYC ----------------------------------------------------------------------------------
 
-@outbox_handler("kyc.verified")
-def on_kyc_verified(payload: dict) -> None:
-    _send(NotificationMessage(
+@outbox_handler("kyc.verified", batch=True)
+def on_kyc_verified(payloads: list[dict]) -> None:
+    _send(*(NotificationMessage(
         user_id=payload["user_id"], kind=Kind.KYC_VERIFIED, event_key=_windowed_key("kyc.verified", payload),
         title="KYC verified", body="Your identity is verified. You can now add money and invest.",
-    ))
+    ) for payload in payloads))
 
 
-@outbox_handler("kyc.rejected")
-def on_kyc_rejected(payload: dict) -> None:
+@outbox_handler("kyc.rejected", batch=True)
+def on_kyc_rejected(payloads: list[dict]) -> None:
+    _send(*map(_kyc_rejected, payloads))
+
+
+def _kyc_rejected(payload: dict) -> NotificationMessage:
     reason = payload.get("reason") or "The documents could not be verified."
-    _send(NotificationMessage(
+    return NotificationMessage(
         user_id=payload["user_id"], kind=Kind.KYC_REJECTED, event_key=_windowed_key("kyc.rejected", payload),
         title="KYC not approved", body=f"We could not verify your KYC: {reason} Please update it and resubmit.",
         data={"reason": reason},
-    ))
+    )
 
 
-@outbox_handler("kyc.manual_review")
-def on_kyc_manual_review(payload: dict) -> None:
-    _send(NotificationMessage(
+@outbox_handler("kyc.manual_review", batch=True)
+def on_kyc_manual_review(payloads: list[dict]) -> None:
+    _send(*(NotificationMessage(
         user_id=payload["user_id"], kind=Kind.KYC_MANUAL_REVIEW,
         event_key=_windowed_key("kyc.manual_review", payload),
         title="KYC under review", body="Our team is reviewing your KYC. We will let you know shortly.",
-    ))
+    ) for payload in payloads))
 
 
 # --- Wallet -------------------------------------------------------------------------------
 
-@outbox_handler("deposit.credited")
-def on_deposit_credited(payload: dict) -> None:
+@outbox_handler("deposit.credited", batch=True)
+def on_deposit_credited(payloads: list[dict]) -> None:
+    _send(*map(_deposit_credited, payloads))
+
+
+def _deposit_credited(payload: dict) -> NotificationMessage:
     amount = payload["amount"]
-    _send(NotificationMessage(
+    return NotificationMessage(
         user_id=payload["user_id"], kind=Kind.DEPOSIT_CREDITED, event_key=f"deposit.credited:{payload['deposit_id']}",
         title="Money added", body=f"{_rupees(amount)} was added to your wallet.",
         data={"deposit_id": payload["deposit_id"], "amount": _money(amount)},
-    ))
+    )
 
 
-@outbox_handler("deposit.rejected")
-def on_deposit_rejected(payload: dict) -> None:
+@outbox_handler("deposit.rejected", batch=True)
+def on_deposit_rejected(payloads: list[dict]) -> None:
+    _send(*map(_deposit_rejected, payloads))
+
+
+def _deposit_rejected(payload: dict) -> NotificationMessage:
     amount, note = payload["amount"], payload.get("note") or ""
     body = f"Your deposit of {_rupees(amount)} was not accepted." + (f" {note}" if note else "")
-    _send(NotificationMessage(
+    return NotificationMessage(
         user_id=payload["user_id"], kind=Kind.DEPOSIT_REJECTED, event_key=f"deposit.rejected:{payload['deposit_id']}",
         title="Deposit rejected", body=body,
         data={"deposit_id": payload["deposit_id"], "amount": _money(amount), "note": note},
-    ))
+    )
 
 
-@outbox_handler("withdrawal.paid")
-def on_withdrawal_paid(payload: dict) -> None:
+@outbox_handler("withdrawal.paid", batch=True)
+def on_withdrawal_paid(payloads: list[dict]) -> None:
+    _send(*map(_withdrawal_paid, payloads))
+
+
+def _withdrawal_paid(payload: dict) -> NotificationMessage:
     amount = payload["amount"]
-    _send(NotificationMessage(
+    return NotificationMessage(
         user_id=payload["user_id"], kind=Kind.WITHDRAWAL_PAID,
         event_key=f"withdrawal.paid:{payload['withdrawal_id']}",
         title="Withdrawal paid", body=f"{_rupees(amount)} was sent to your bank account.",
         data={"withdrawal_id": payload["withdrawal_id"], "amount": _money(amount)},
-    ))
+    )
 
 
-@outbox_handler("withdrawal.failed")
-def on_withdrawal_failed(payload: dict) -> None:
+@outbox_handler("withdrawal.failed", batch=True)
+def on_withdrawal_failed(payloads: list[dict]) -> None:
+    _send(*map(_withdrawal_failed, payloads))
+
+
+def _withdrawal_failed(payload: dict) -> NotificationMessage:
     amount = payload["amount"]
-    _send(NotificationMessage(
+    return NotificationMessage(
         user_id=payload["user_id"], kind=Kind.WITHDRAWAL_FAILED,
         event_key=f"withdrawal.failed:{payload['withdrawal_id']}",
         title="Withdrawal failed",
         body=f"Your withdrawal of {_rupees(amount)} could not be paid; the money is back in your wallet.",
         data={"withdrawal_id": payload["withdrawal_id"], "amount": _money(amount)},
-    ))
+    )
 
 
 # --- Trading and bidding ------------------------------------------------------------------
 
-@outbox_handler("trade.executed")
-def on_trade_executed(payload: dict) -> None:
+@outbox_handler("trade.executed", batch=True)
+def on_trade_executed(payloads: list[dict]) -> None:
+    _send(*(message for payload in payloads for message in _trade_executed(payload)))
+
+
+def _trade_executed(payload: dict) -> list[NotificationMessage]:
     units, price, amount = payload["units"], payload["price_per_unit"], payload["amount"]
     data = {"trade_id": payload["trade_id"], "listing_id": payload["listing_id"],
             "offering_id": payload["offering_id"], "units": units, "price_per_unit": _money(price),
@@ -160,7 +183,7 @@ def on_trade_executed(payload: dict) -> None:
                  f"({_rupees(amount)}).",
             data={**data, "side": "sell"},
         ))
-    _send(*messages)
+    return messages
 
 
 def _bid_data(payload: dict) -> dict:
@@ -168,49 +191,53 @@ def _bid_data(payload: dict) -> dict:
             "price_per_unit": _money(payload["price_per_unit"])}
 
 
-@outbox_handler("bid.placed")
-def on_bid_placed(payload: dict) -> None:
-    _send(NotificationMessage(
+@outbox_handler("bid.placed", batch=True)
+def on_bid_placed(payloads: list[dict]) -> None:
+    _send(*(NotificationMessage(
         user_id=payload["seller_id"], kind=Kind.BID_RECEIVED, event_key=f"bid.placed:{payload['bid_id']}",
         title="New bid on your listing",
         body=f"A bid for {payload['units']} units at {_rupees(payload['price_per_unit'])} each on listing "
              f"#{payload['listing_id']}.",
         data=_bid_data(payload),
-    ))
+    ) for payload in payloads))
 
 
-def _bid_outcome(payload: dict, *, topic: str, kind: str, title: str, verb: str) -> None:
-    _send(NotificationMessage(
+def _bid_outcomes(payloads: list[dict], *, topic: str, kind: str, title: str, verb: str) -> None:
+    _send(*(NotificationMessage(
         # A bid can be accepted in parts: each trade is its own notification.
         user_id=payload["bidder_id"], kind=kind, event_key=f"{topic}:{payload['bid_id']}:{payload.get('trade_id', '')}",
         title=title,
         body=f"Your bid for {payload['units']} units at {_rupees(payload['price_per_unit'])} each on listing "
              f"#{payload['listing_id']} was {verb}.",
         data=_bid_data(payload),
-    ))
+    ) for payload in payloads))
 
 
-@outbox_handler("bid.accepted")
-def on_bid_accepted(payload: dict) -> None:
-    _bid_outcome(payload, topic="bid.accepted", kind=Kind.BID_ACCEPTED, title="Bid accepted", verb="accepted")
+@outbox_handler("bid.accepted", batch=True)
+def on_bid_accepted(payloads: list[dict]) -> None:
+    _bid_outcomes(payloads, topic="bid.accepted", kind=Kind.BID_ACCEPTED, title="Bid accepted", verb="accepted")
 
 
-@outbox_handler("bid.rejected")
-def on_bid_rejected(payload: dict) -> None:
-    _bid_outcome(payload, topic="bid.rejected", kind=Kind.BID_REJECTED, title="Bid rejected",
-                 verb="rejected; the held amount is back in your wallet")
+@outbox_handler("bid.rejected", batch=True)
+def on_bid_rejected(payloads: list[dict]) -> None:
+    _bid_outcomes(payloads, topic="bid.rejected", kind=Kind.BID_REJECTED, title="Bid rejected",
+                  verb="rejected; the held amount is back in your wallet")
 
 
-@outbox_handler("bid.expired")
-def on_bid_expired(payload: dict) -> None:
-    _bid_outcome(payload, topic="bid.expired", kind=Kind.BID_EXPIRED, title="Bid expired",
-                 verb="not accepted in time; the held amount is back in your wallet")
+@outbox_handler("bid.expired", batch=True)
+def on_bid_expired(payloads: list[dict]) -> None:
+    _bid_outcomes(payloads, topic="bid.expired", kind=Kind.BID_EXPIRED, title="Bid expired",
+                  verb="not accepted in time; the held amount is back in your wallet")
 
 
 # --- Servicing ----------------------------------------------------------------------------
 
-@outbox_handler("distribution.paid")
-def on_distribution_paid(payload: dict) -> None:
+@outbox_handler("distribution.paid", batch=True)
+def on_distribution_paid(payloads: list[dict]) -> None:
+    _send(*(message for payload in payloads for message in _distribution_paid(payload)))
+
+
+def _distribution_paid(payload: dict) -> list[NotificationMessage]:
     # One line per holder is expected; should a holder appear twice, they get one
     # notification with the sum rather than losing a line to the unique key.
     totals: dict[int, dict[str, Decimal]] = {}
@@ -219,7 +246,7 @@ def on_distribution_paid(payload: dict) -> None:
         for part in ("gross", "tds", "net"):
             total[part] += to_money(str(line[part]))
     offering_id = payload["offering_id"]
-    _send(*[
+    return [
         NotificationMessage(
             user_id=user_id, kind=Kind.DISTRIBUTION_PAID,
             event_key=f"distribution.paid:{payload['distribution_id']}", title="Repayment received",
@@ -229,13 +256,17 @@ def on_distribution_paid(payload: dict) -> None:
                   **{part: str(value) for part, value in total.items()}},
         )
         for user_id, total in totals.items()
-    ])
+    ]
 
 
-@outbox_handler("offering.defaulted")
-def on_offering_defaulted(payload: dict) -> None:
+@outbox_handler("offering.defaulted", batch=True)
+def on_offering_defaulted(payloads: list[dict]) -> None:
+    _send(*(message for payload in payloads for message in _offering_defaulted(payload)))
+
+
+def _offering_defaulted(payload: dict) -> list[NotificationMessage]:
     offering_id, reason = payload["offering_id"], payload.get("reason") or ""
-    _send(*[
+    return [
         NotificationMessage(
             user_id=user_id, kind=Kind.OFFERING_DEFAULTED, event_key=f"offering.defaulted:{offering_id}",
             title="Offering in default",
@@ -244,7 +275,7 @@ def on_offering_defaulted(payload: dict) -> None:
             data={"offering_id": offering_id, "reason": reason},
         )
         for user_id in dict.fromkeys(payload["holder_ids"])
-    ])
+    ]
 
 
 # --- Security -----------------------------------------------------------------------------
@@ -254,23 +285,28 @@ def on_user_access_changed(payload: dict) -> None:
     live.push_session_recheck(user_id=payload["user_id"])
 
 
-@outbox_handler("impersonation.started")
-def on_impersonation_started(payload: dict) -> None:
+@outbox_handler("impersonation.started", batch=True)
+def on_impersonation_started(payloads: list[dict]) -> None:
     # The staff member's id stays out of the user's view; the audit trail has it.
-    _send(NotificationMessage(
+    _send(*(NotificationMessage(
         user_id=payload["user_id"], kind=Kind.IMPERSONATION_STARTED,
         event_key=_windowed_key("impersonation.started", payload), title="Support is viewing your account",
         body="A Tranche administrator started a support session on your account. If you did not ask for help, "
              "contact us at once.",
-    ))
+    ) for payload in payloads))
 
 
 # --- Marketplace (not a notification: a live push to everyone watching) -------------------
 
-@outbox_handler("listing.changed")
-def on_listing_changed(payload: dict) -> None:
-    listing = dict(payload)
-    for field in ("price_per_unit", "best_bid"):
-        if listing.get(field) is not None:
-            listing[field] = _money(listing[field])
-    transaction.on_commit(lambda: live.marketplace_listing_changed(listing=listing), robust=True)
+@outbox_handler("listing.changed", batch=True, ordered_by="listing_id")
+def on_listing_changed(payloads: list[dict]) -> None:
+    """Ordered per listing: the throttle keeps the latest state, so an older state handled after
+    a newer one would be pushed as the listing's current state."""
+    listings = []
+    for payload in payloads:
+        listing = dict(payload)
+        for field in ("price_per_unit", "best_bid"):
+            if listing.get(field) is not None:
+                listing[field] = _money(listing[field])
+        listings.append(listing)
+    live.marketplace_listings_changed(listings=listings)

@@ -64,8 +64,7 @@ def notification_send_many(*, messages: list[NotificationMessage]) -> list[Notif
         users = {user.id: user for user in User.objects.filter(id__in=user_ids).only("id", "phone", "email",
                                                                                        "is_active")}
         stored = preference_lookup(user_ids=user_ids, kinds={message.kind for message in unique.values()})
-        created: list[Notification] = []
-        deliveries: list[NotificationDelivery] = []
+        wanted: list[tuple[Notification, list[tuple[str, str]]]] = []
         for (user_id, event_key), message in unique.items():
             user = users.get(user_id)
             if (user_id, event_key) in existing:
@@ -85,33 +84,52 @@ def notification_send_many(*, messages: list[NotificationMessage]) -> list[Notif
             in_app = enabled(DeliveryChannel.IN_APP)
             if not in_app and not outside:
                 continue
-            try:
-                with transaction.atomic():  # savepoint: a concurrent duplicate is skipped, not fatal
-                    notification = Notification.objects.create(
-                        user_id=user_id, kind=message.kind, event_key=event_key, title=message.title,
-                        body=message.body, data=message.data, is_in_app=in_app,
-                    )
-            except IntegrityError:
-                continue
-            created.append(notification)
-            deliveries += [NotificationDelivery(notification=notification, channel=channel, to=to)
-                           for channel, to in outside]
+            wanted.append((Notification(user_id=user_id, kind=message.kind, event_key=event_key, title=message.title,
+                                        body=message.body, data=message.data, is_in_app=in_app), outside))
+        created = _create_new(wanted)
+        deliveries = [NotificationDelivery(notification=notification, channel=channel, to=to)
+                      for notification, outside in created for channel, to in outside]
         NotificationDelivery.objects.bulk_create(deliveries)
         if created:
-            shown = [notification for notification in created if notification.is_in_app]
+            shown = [notification for notification, _ in created if notification.is_in_app]
             delivery_ids = [delivery.id for delivery in deliveries]
             transaction.on_commit(lambda: _after_create(shown, delivery_ids), robust=True)
+    return [notification for notification, _ in created]
+
+
+def _create_new(wanted: list[tuple[Notification, list]]) -> list[tuple[Notification, list]]:
+    """Insert the notifications: all in one statement, or, when one of them exists already (a
+    concurrent duplicate committed since the check above), one at a time, skipping those."""
+    if not wanted:
+        return []
+    try:
+        with transaction.atomic():  # a savepoint: the failed statement leaves nothing behind
+            Notification.objects.bulk_create([notification for notification, _ in wanted])
+        return wanted
+    except IntegrityError:
+        for notification, _ in wanted:
+            notification.pk = None
+    created = []
+    for notification, outside in wanted:
+        try:
+            with transaction.atomic():
+                notification.save(force_insert=True)
+        except IntegrityError:
+            continue
+        created.append((notification, outside))
     return created
 
 
 def _after_create(shown: list[Notification], delivery_ids: list[int]) -> None:
     from notifications.tasks import notification_delivery_task
 
+    # Only users with a socket open get a push (and cost an unread count).
+    listening = live.users_listening(user_ids={notification.user_id for notification in shown})
+    shown = [notification for notification in shown if notification.user_id in listening]
     if shown:
         counts = notification_unread_counts(user_ids={notification.user_id for notification in shown})
-        for notification in shown:
-            live.push_notification(user_id=notification.user_id, notification=live.notification_payload(notification),
-                                   unread_count=counts[notification.user_id])
+        live.push_notifications(pushes=[(notification.user_id, live.notification_payload(notification),
+                                         counts[notification.user_id]) for notification in shown])
     for delivery_id in delivery_ids:
         try:
             notification_delivery_task.delay(delivery_id)

@@ -1,9 +1,11 @@
 """The staff dashboard inside the Django admin (`/admin/dashboard/`, linked from the admin
 index): the onboarding and trading-activity charts for a date range (default: the last
-30 days). Behind the admin's login (so TOTP) and the report roles (admin, super admin)."""
+30 days), and how far event delivery is behind right now (`core.outbox.outbox_lag`). Behind
+the admin's login (so TOTP) and the report roles (admin, super admin)."""
 
 import datetime as dt
 
+from django.conf import settings
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
@@ -14,6 +16,7 @@ from django.utils.http import urlencode
 
 from accounts.permissions import ADMIN_ROLES, has_staff_role
 from core.errors import DomainError
+from core.outbox import outbox_lag
 from reports.catalog import report_get
 
 CHARTS = ("trading-activity", "onboarding")
@@ -44,7 +47,8 @@ def dashboard_view(request):
     charts = [{"title": report_get(name).title, "src": f"{reverse('admin-dashboard-chart', args=[name])}?{query}"}
               for name in CHARTS]
     context = {**admin.site.each_context(request), "title": "Dashboard", "charts": charts,
-               "from": window["from"], "to": window["to"]}
+               "from": window["from"], "to": window["to"], "outbox": outbox_lag(),
+               "outbox_max_lag": settings.OUTBOX_READY_MAX_LAG_SECONDS}
     return TemplateResponse(request, "admin/reports/dashboard.html", context)
 
 

@@ -26,6 +26,11 @@ failed one not at all, each unknown one at most once:
   one is `paid` (or `failed` for the sandbox's `.13` amounts) with exactly one closing entry;
 - a reused key with another body is always refused with 422 `idempotency_key_reused`;
 - no wallet read ever showed a negative balance.
+
+Outbox (`probe_check`, from the probe app's non-idempotent handlers, bench/chaos/probe): every
+trade's `trade.executed` reached the probe exactly once (neither lost nor delivered twice,
+while two relays ran and one was killed), and each listing's `listing.changed` arrived in
+commit order.
 """
 
 import threading
@@ -307,3 +312,39 @@ def final_check(ops: list[dict], baseline: dict[str, int], notes: list[str]) -> 
             if name in data and Decimal(data[name]) < 0:
                 violations.append(f"read op {op['index']} showed {name} = {data[name]}")
     return violations
+
+
+# --- the outbox probe -----------------------------------------------------------------------------
+
+def probe_check(baseline: dict[str, int], violations: list[str]) -> dict:
+    """The outbox's delivery promises, read from the probe's non-idempotent handlers
+    (bench/chaos/probe): each trade's `trade.executed` delivered exactly once (not lost, not
+    twice), and each listing's `listing.changed` in commit order (units never rise, a closed
+    listing never reopens). Returns the counts for the summary."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """SELECT t.id, count(p.seq) FROM trading_trade t
+                 LEFT JOIN chaos_probe_delivery p ON p.handler = 'trade.executed' AND p.key = t.id
+                WHERE t.id > %s GROUP BY t.id HAVING count(p.seq) <> 1 ORDER BY t.id""", [baseline["trade"]])
+        for trade_id, deliveries in cursor.fetchall()[:20]:
+            what = "lost (never delivered)" if deliveries == 0 else f"delivered {deliveries} times"
+            violations.append(f"outbox: trade {trade_id}'s trade.executed {what} to a non-idempotent handler")
+        cursor.execute("SELECT key, units, status, seq FROM chaos_probe_delivery WHERE handler = 'listing.changed' "
+                       "ORDER BY key, seq")
+        previous: tuple | None = None
+        for listing_id, units, status, seq in cursor.fetchall():
+            if previous is not None and previous[0] == listing_id:
+                _, units_before, status_before, seq_before = previous
+                if units > units_before or (status_before != "open" and status != status_before):
+                    violations.append(f"outbox: listing {listing_id}'s changes out of commit order: {units_before} "
+                                      f"units ({status_before}, delivery {seq_before}) then {units} ({status}, "
+                                      f"delivery {seq})")
+            previous = (listing_id, units, status, seq)
+        cursor.execute("SELECT handler, count(*), count(DISTINCT pid) FROM chaos_probe_delivery GROUP BY handler")
+        counts = {handler: (count, processes) for handler, count, processes in cursor.fetchall()}
+        cursor.execute("SELECT count(DISTINCT pid) FROM chaos_probe_delivery")
+        processes = cursor.fetchone()[0]
+    return {"trade.executed": counts.get("trade.executed", (0, 0))[0],
+            "listing.changed": counts.get("listing.changed", (0, 0))[0], "processes": processes}

@@ -3,7 +3,8 @@
 Faults, taken in a seeded shuffled cycle so every kind comes up:
 - `kill_web_worker`: `kill -9` of one gunicorn worker (the master starts a new one);
 - `kill_celery_worker`: `kill -9` of the Celery worker's process group, restarted 2 s later;
-- `kill_outbox_relay`: `kill -9` of the outbox relay, restarted 2 s later (beat drains meanwhile);
+- `kill_outbox_relay`: `kill -9` of one of the two outbox relays (chosen at random), restarted
+  2 s later (the other relay, and beat's drain, deliver meanwhile);
 - `terminate_db_connections`: `pg_terminate_backend` of every connection of the app to its
   database (the checker's and the nemesis's own excepted);
 - `pause_web_worker`: SIGSTOP of one gunicorn worker for 5 s, then SIGCONT;
@@ -21,7 +22,7 @@ import time
 import psycopg
 
 from bench.chaos.history import FAILED, OK, History
-from bench.chaos.stack import Stack
+from bench.chaos.stack import RELAYS, Stack
 
 FAULTS = ("kill_web_worker", "kill_celery_worker", "kill_outbox_relay", "terminate_db_connections", "pause_web_worker",
           "payout_fault")
@@ -120,7 +121,8 @@ class Nemesis(threading.Thread):
         return self._kill_and_restart("worker")
 
     def kill_outbox_relay(self) -> dict:
-        return self._kill_and_restart("outbox")
+        relay = self.rng.choice(RELAYS)
+        return {"relay": relay, **self._kill_and_restart(relay)}
 
     def terminate_db_connections(self) -> dict:
         with psycopg.connect(self.dsn, autocommit=True, application_name=NEMESIS_APPLICATION) as connection:

@@ -47,6 +47,7 @@ ENV = {
     "PAYOUT_PROVIDER": "sandbox",
     "PAYMENT_SANDBOX_WEBHOOK_SECRET": "chaos-sandbox-payments-secret",
     "PAYOUT_SANDBOX_WEBHOOK_SECRET": "chaos-sandbox-payouts-secret",
+    "DJANGO_SETTINGS_MODULE": "bench.chaos.settings",  # the project's, plus the outbox probe
 }
 DRAIN_TIMEOUT = 180.0
 
@@ -58,7 +59,7 @@ def psql(sql: str) -> None:
 def django_setup() -> None:
     os.environ.update(ENV)
     os.environ["DATABASE_POOL"] = "0"  # the runner's own connections: plain, closed between phases
-    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
+    os.environ["DJANGO_SETTINGS_MODULE"] = ENV["DJANGO_SETTINGS_MODULE"]
     import django
 
     django.setup()
@@ -99,9 +100,18 @@ def sabotage(ops: list[dict]) -> list[dict]:
                            "(SELECT MIN(id) FROM wallet_ledgeraccount WHERE NOT is_system AND kind = 'available')")
         connection.execute("UPDATE trading_holding SET units = units + 1 "
                            "WHERE id = (SELECT MAX(id) FROM trading_holding WHERE owner_id IS NOT NULL)")
+        # The outbox: one trade's event delivered a second time to the non-idempotent probe, and
+        # a listing's earlier state delivered after its later one.
+        connection.execute("INSERT INTO chaos_probe_delivery (handler, key, units, status, pid) "
+                           "SELECT handler, key, units, status, 0 FROM chaos_probe_delivery "
+                           "WHERE handler = 'trade.executed' ORDER BY seq DESC LIMIT 1")
+        connection.execute("INSERT INTO chaos_probe_delivery (handler, key, units, status, pid) "
+                           "SELECT handler, key, units + 1, 'open', 0 FROM chaos_probe_delivery "
+                           "WHERE handler = 'listing.changed' ORDER BY seq DESC LIMIT 1")
         time.sleep(1)  # let the live checker see it
     dropped = next(op for op in ops if op["f"] == "buy" and op["type"] == "ok")
-    print(f"   sabotage: +1.00 on a cached balance, +1 unit on a holding, forgot buy op {dropped['index']}")
+    print(f"   sabotage: +1.00 on a cached balance, +1 unit on a holding, forgot buy op {dropped['index']}, "
+          "a trade event delivered twice to the probe, a listing's state delivered out of order")
     return [op for op in ops if op is not dropped]
 
 
@@ -110,7 +120,7 @@ def run_once(*, config: str, seconds: int, seed: int, clients: int, investors: i
     from django.core.management import call_command
     from django.db import connections
 
-    from bench.chaos.checker import LiveChecker, final_check
+    from bench.chaos.checker import LiveChecker, final_check, probe_check
     from bench.chaos.clients import NORMAL_TIMEOUT, RETRY_BUDGET, Client, Shared
     from bench.chaos.history import History
     from bench.chaos.nemesis import FAULTS, Nemesis
@@ -128,6 +138,12 @@ def run_once(*, config: str, seconds: int, seed: int, clients: int, investors: i
     psql(f"CREATE DATABASE {DATABASE}")
     sh(f"redis-cli -u {REDIS_URL} FLUSHDB")
     call_command("migrate", verbosity=0)
+    from django.db import connection
+
+    from bench.chaos.probe import PROBE_TABLE
+
+    with connection.cursor() as cursor:
+        cursor.execute(PROBE_TABLE)
     rng = random.Random(seed)
     world = seed_world(config=config, investors=investors, rng=rng)
     baseline = baseline_ids()
@@ -194,6 +210,7 @@ def run_once(*, config: str, seconds: int, seed: int, clients: int, investors: i
         violations.append("the live checker took no snapshot")
     notes: list[str] = []
     violations += final_check(ops, baseline, notes)
+    probe = probe_check(baseline, violations)
 
     counts = Counter((op["f"], op["type"]) for op in ops)
     faults = Counter(op["f"] for op in history.completed if op["process"] == "nemesis" and op["type"] == "ok")
@@ -214,7 +231,7 @@ def run_once(*, config: str, seconds: int, seed: int, clients: int, investors: i
         "restarts": stack.restarts,
         "live_snapshots": live.snapshots, "live_snapshot_errors": live.errors,
         "slowest_snapshot_ms": round(live.slowest * 1000),
-        "outbox": outbox, "withdrawals_resumed": resumed,
+        "outbox": outbox, "withdrawals_resumed": resumed, "probe": probe,
         "database": {"trades": Trade.objects.filter(pk__gt=baseline["trade"]).count(),
                      "deposits_credited": Deposit.objects.filter(pk__gt=baseline["deposit"],
                                                                  status="credited").count(),
@@ -243,6 +260,7 @@ def print_summary(summary: dict) -> None:
     print(f"   {'total':16s} {total['ok']:7d} {total['failed']:7d} {total['unknown']:7d}   "
           f"(client timeouts retried: {summary['client_timeouts']})")
     print(f"   faults injected: {summary['faults']}  restarts: {summary['restarts']}")
+    print(f"   outbox probe: {summary['probe']}")
     print(f"   live checker: {summary['live_snapshots']} snapshots ({summary['live_snapshot_errors']} errors, "
           f"slowest {summary['slowest_snapshot_ms']} ms); database: {summary['database']}")
     for line in summary["notes"]:
@@ -280,6 +298,9 @@ def markdown(summaries: list[dict], command: str) -> str:
         lines.append(f"| fault: {fault} | " + " | ".join(str(s["faults"][fault]) for s in summaries) + " |")
     lines.append("| live snapshots checked (every 250 ms) | "
                  + " | ".join(str(s["live_snapshots"]) for s in summaries) + " |")
+    lines.append("| probe deliveries: trade.executed / listing.changed (processes that delivered) | " + " | ".join(
+        f"{s['probe']['trade.executed']} / {s['probe']['listing.changed']} ({s['probe']['processes']})"
+        for s in summaries) + " |")
     lines.append("| trades / deposits credited / withdrawals | " + " | ".join(
         f"{s['database']['trades']} / {s['database']['deposits_credited']} / "
         f"{sum(s['database']['withdrawals'].values())}" for s in summaries) + " |")

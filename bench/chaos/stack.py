@@ -1,6 +1,7 @@
 """The stack under test, as production runs it: the Procfile's `web` (gunicorn), `worker`
-(Celery), `beat` and `outbox` (the relay), each in its own process group so the nemesis can
-kill one and the runner can stop all of them."""
+(Celery), `beat` and two `outbox` relays (`outbox` and `outbox-2`, the process type scaled to
+two), each in its own process group so the nemesis can kill one and the runner can stop all
+of them."""
 
 import contextlib
 import os
@@ -14,6 +15,7 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parents[2]
+RELAYS = ("outbox", "outbox-2")
 VARIABLE = re.compile(r"\$\{(\w+)(?::-([^}]*))?\}")
 
 
@@ -38,7 +40,8 @@ class Stack:
         self.restarts: dict[str, int] = {}
 
     def start(self, name: str) -> subprocess.Popen:
-        command = procfile_command(name, self.env) + self.EXTRA.get(name, lambda _: [])(self.run_dir)
+        kind = name.partition("-")[0]  # `outbox-2`: a second process of the Procfile's `outbox`
+        command = procfile_command(kind, self.env) + self.EXTRA.get(kind, lambda _: [])(self.run_dir)
         log = (self.run_dir / f"{name}.log").open("a")
         process = subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
                                    start_new_session=True)
@@ -47,7 +50,7 @@ class Stack:
         return process
 
     def start_all(self) -> None:
-        for name in ("web", "worker", "beat", "outbox"):
+        for name in ("web", "worker", "beat", *RELAYS):
             self.start(name)
         self.wait_healthy()
 

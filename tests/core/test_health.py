@@ -67,3 +67,36 @@ def test_readyz_reports_a_redis_that_stops(api_client, own_redis):
     assert response.status_code == 503
     assert response.json()["status"] == "unavailable"
     assert set(response.json()["down"]) == {"cache", "broker"}
+
+
+def _an_old_message(seconds: float) -> None:
+    from datetime import timedelta
+
+    from django.db import transaction
+    from django.utils import timezone
+
+    from core.outbox import OutboxMessage, outbox_publish
+
+    with override_settings(CELERY_TASK_ALWAYS_EAGER=False), transaction.atomic():
+        outbox_publish(topic="listing.changed", payload={"listing_id": 1})
+    OutboxMessage.objects.update(created_at=timezone.now() - timedelta(seconds=seconds))
+
+
+def test_readyz_reports_the_outbox_backlog_and_lag(api_client):
+    _an_old_message(90)
+    response = api_client.get("/readyz")
+    assert response.status_code == 200
+    outbox = response.json()["outbox"]
+    assert (outbox["pending"], outbox["retrying"], outbox["failed"]) == (1, 0, 0)
+    assert 90 <= outbox["oldest_pending_seconds"] < 120
+
+
+def test_a_lag_beyond_the_setting_fails_readiness(api_client, settings):
+    _an_old_message(90)
+    settings.OUTBOX_READY_MAX_LAG_SECONDS = 120
+    assert api_client.get("/readyz").status_code == 200
+    settings.OUTBOX_READY_MAX_LAG_SECONDS = 60
+    response = api_client.get("/readyz")
+    assert response.status_code == 503
+    assert set(response.json()["down"]) == {"outbox"}
+    assert response.json()["outbox"]["pending"] == 1

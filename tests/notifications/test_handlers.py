@@ -153,3 +153,52 @@ def test_an_event_without_an_id_is_new_again_after_the_dedupe_window(people, dja
     with freeze_time("2026-11-21 10:25:00"), django_capture_on_commit_callbacks(execute=True):
         publish("impersonation.started", payload)  # another support session later on
     assert Notification.objects.filter(user=people.c).count() == 2
+
+
+def test_a_batch_of_events_makes_each_notification_once_in_a_few_statements(
+        people, django_capture_on_commit_callbacks, django_assert_max_num_queries):
+    from notifications.handlers import on_trade_executed
+
+    payloads = [{"trade_id": trade_id, "listing_id": 5, "offering_id": 2, "buyer_id": people.a.id,
+                 "seller_id": people.b.id, "units": 1, "price_per_unit": "1000", "amount": "1000.00"}
+                for trade_id in range(1, 41)]
+    # For 80 notifications: existing rows, users, preferences, the notifications, the deliveries,
+    # and three savepoints' SAVEPOINT/RELEASE (this block's, the service's, the INSERT's).
+    with django_capture_on_commit_callbacks(execute=False), django_assert_max_num_queries(11), transaction.atomic():
+        on_trade_executed(payloads)
+    assert Notification.objects.count() == 80
+    assert NotificationDelivery.objects.count() == 80  # trade_executed: email by default
+    with django_capture_on_commit_callbacks(execute=False), transaction.atomic():
+        on_trade_executed(payloads)  # redelivered: nothing new
+    assert Notification.objects.count() == 80
+
+
+def test_a_duplicate_committed_after_the_check_is_skipped_and_the_rest_of_the_batch_is_made(
+        people, django_capture_on_commit_callbacks, monkeypatch):
+    """Another delivery of the same event can commit between the existence check and the
+    insert; the batch's one INSERT then fails and each row is tried alone."""
+    from notifications import services
+    from notifications.handlers import on_deposit_credited
+
+    Notification.objects.create(user=people.a, kind=Kind.DEPOSIT_CREDITED, event_key="deposit.credited:2",
+                                title="Money added", body="(the other delivery's)")
+    real_filter = services.Notification.objects.filter
+    missed = []
+
+    def filter_missing_the_duplicate(*args, **kwargs):
+        if not missed:  # the existence check, run before the other delivery committed
+            missed.append(1)
+            return Notification.objects.none()
+        return real_filter(*args, **kwargs)
+
+    monkeypatch.setattr(services.Notification.objects, "filter", filter_missing_the_duplicate)
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        on_deposit_credited([{"user_id": people.a.id, "deposit_id": deposit_id, "amount": "10.00"}
+                             for deposit_id in (1, 2, 3)])
+    assert missed == [1]
+    assert sorted(Notification.objects.values_list("event_key", "body")) == [
+        ("deposit.credited:1", "₹10.00 was added to your wallet."),
+        ("deposit.credited:2", "(the other delivery's)"),
+        ("deposit.credited:3", "₹10.00 was added to your wallet."),
+    ]
+    assert NotificationDelivery.objects.filter(notification__event_key="deposit.credited:2").count() == 0

@@ -131,3 +131,32 @@ def test_a_push_that_hangs_is_dropped_after_the_timeout_and_the_next_one_still_g
     monkeypatch.setattr(live, "get_channel_layer", lambda: _Layer())
     assert live._group_send("marketplace", {"type": "listing.changed"}) is True  # the loop is still usable
     assert sent == [("marketplace", "listing.changed")]
+
+
+def test_a_batch_of_changes_sends_each_listing_once_with_its_latest_state(settings, scheduled):
+    """The outbox hands the handler a batch in commit order: one state per listing goes out
+    (as one channel-layer message), the newest, with the fields later events left out kept."""
+    from notifications.handlers import on_listing_changed
+
+    settings.MARKETPLACE_PUSH_INTERVAL_MS = 5000
+    payloads = [_listing(7, units) for units in range(50, 40, -1)] + [_listing(8, 5), _listing(8, 4)]
+    payloads.append({"listing_id": 7, "offering_id": 2, "units_remaining": 40, "status": "open",
+                     "price_per_unit": "1000", "best_bid": "990"})
+    payloads.append({"listing_id": 7, "offering_id": 2, "units_remaining": 39, "status": "open",
+                     "price_per_unit": "1000"})  # trading's events carry no best bid
+
+    async def scenario():
+        layer, channel = await _watch()
+        await sync_to_async(on_listing_changed)(payloads)
+        message = await asyncio.wait_for(layer.receive(channel), 1)
+        assert message["type"] == "listings.changed"
+        assert {listing["listing_id"]: (listing["units_remaining"], listing["best_bid"])
+                for listing in message["listings"]} == {7: (39, "990.00"), 8: (4, None)}
+        assert await _received(layer, channel) == []
+        assert scheduled == []
+
+        await sync_to_async(on_listing_changed)([_listing(7, 38)])  # inside the interval: held back
+        assert await _received(layer, channel) == []
+        assert scheduled == [((7,), 5.0)]
+
+    async_to_sync(scenario)()

@@ -42,6 +42,28 @@ def test_dashboard_shows_both_charts_to_admins_only():
     assert Client().get("/admin/dashboard/").status_code == 302  # to the admin's login
 
 
+def test_dashboard_shows_how_far_event_delivery_is_behind(settings):
+    from datetime import timedelta
+
+    from django.db import transaction
+    from django.utils import timezone
+
+    from core.outbox import OutboxMessage, outbox_publish
+
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    settings.OUTBOX_READY_MAX_LAG_SECONDS = 30
+    with transaction.atomic():
+        for listing_id in (1, 2, 3):
+            outbox_publish(topic="listing.changed", payload={"listing_id": listing_id})
+    OutboxMessage.objects.update(created_at=timezone.now() - timedelta(seconds=75))
+    page = admin_site_client(staff(Role.ADMIN, is_superuser=True)).get("/admin/dashboard/")
+    text = page.content.decode()
+    start = text.index('<table id="outbox-lag"')
+    lag = text[start:text.index("</table>", start)]
+    assert "<th scope=\"row\">Waiting for delivery</th><td>3</td>" in lag
+    assert "<td>75." in lag and "(readiness fails beyond 30 s)" in lag
+
+
 def test_admin_deactivate_action_goes_through_the_service():
     admin = staff(Role.ADMIN, is_superuser=True)
     user = UserFactory()

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ProbeConfig(AppConfig):
+    name = "bench.chaos.probe"
+    label = "chaos_probe"
